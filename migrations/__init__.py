@@ -1,0 +1,1 @@
+"""pactstub's Alembic migration scripts; installed as the package ``pactstub.migrations``."""

@@ -1,0 +1,1 @@
+"""Alembic revisions of pactstub's store (a package so an installed pactstub ships them)."""

@@ -1,0 +1,5 @@
+"""``python -m pactstub`` runs the command-line interface."""
+
+from pactstub.cli import main
+
+main()

@@ -1,0 +1,117 @@
+"""Options several commands share, and the one place errors become exit codes.
+
+Each option reads a ``PACTSTUB_*`` environment variable; the original mock's
+variables (``FLASK_HOST``, ``CORS_ORIGINS``, ``DATABASE_URL``, ...) are read
+as fallbacks so existing setups keep working.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+
+from pactstub.errors import PactstubError
+from pactstub.loading import discover, load_pacts
+from pactstub.model import Pact
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def pact_options(function: F) -> F:
+    """``--pact FILE`` and ``--pact-dir DIR``, both repeatable."""
+    function = click.option(
+        "--pact-dir",
+        "pact_dirs",
+        multiple=True,
+        type=click.Path(file_okay=False),
+        envvar="PACTSTUB_PACT_DIR",
+        help="Folder of *.json pact files (repeatable).",
+    )(function)
+    return click.option(
+        "--pact",
+        "pact_files",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        envvar="PACTSTUB_PACT",
+        help="Pact file (repeatable).",
+    )(function)
+
+
+def load_from_options(pact_files: tuple[str, ...], pact_dirs: tuple[str, ...]) -> list[Pact]:
+    if not pact_files and not pact_dirs:
+        raise click.UsageError("give at least one --pact FILE or --pact-dir DIR")
+    return load_pacts(discover(pact_files, pact_dirs))
+
+
+def matching_options(function: F) -> F:
+    """Options that change how requests are matched and answered."""
+    decorators = [
+        click.option(
+            "--templates",
+            type=click.Path(file_okay=False),
+            envvar="PACTSTUB_TEMPLATES",
+            help="Folder of response templates: <pact stem>/<interaction slug>.json.j2.",
+        ),
+        click.option(
+            "--provider-state",
+            envvar="PACTSTUB_PROVIDER_STATE",
+            help="Serve only interactions whose provider state matches this regex.",
+        ),
+        click.option(
+            "--provider-state-header",
+            default="X-Pact-Provider-State",
+            show_default=True,
+            envvar="PACTSTUB_PROVIDER_STATE_HEADER",
+            help="Request header that picks interactions by provider state.",
+        ),
+        click.option(
+            "--strict-headers",
+            is_flag=True,
+            envvar="PACTSTUB_STRICT_HEADERS",
+            help="Also match transport headers (Host, Content-Length, Connection, ...).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def log_level_option(function: F) -> F:
+    return click.option(
+        "--log-level",
+        type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+        default="info",
+        show_default=True,
+        envvar="PACTSTUB_LOG_LEVEL",
+        help="Least severe log lines shown.",
+    )(function)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # migrations announce every step at INFO; only their problems matter here
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """pactstub's own errors end the command with a message and exit code 2, no traceback."""
+    try:
+        yield
+    except PactstubError as error:
+        click.echo(f"pactstub: error: {error}", err=True)
+        raise SystemExit(2) from error
+
+
+def with_user_errors(function: F) -> F:
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with user_errors():
+            return function(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,49 @@
+"""What a failed match reports: one :class:`Mismatch` per difference found.
+
+The wording of ``message`` follows the Pact reference implementation so that a
+consumer team reading our output sees the sentences they already know from the
+other Pact tools.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+#: Where a body location is reported, e.g. ``$.body.runs[0].id``.
+BODY_ROOT = "$.body"
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """One difference between what a pact expects and what arrived."""
+
+    kind: str
+    location: str
+    expected: Any
+    actual: Any
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready form; values that JSON cannot hold are shown as text."""
+        return {
+            "kind": self.kind,
+            "location": self.location,
+            "expected": _plain(self.expected),
+            "actual": _plain(self.actual),
+            "message": self.message,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.location} -> {self.message}"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+    return value

@@ -1,0 +1,1 @@
+"""Turning a matched interaction into a response: generators, templates, state."""

@@ -1,0 +1,68 @@
+"""An interaction's response as status, headers and body bytes.
+
+The example from the pact, with generators applied, unless the project has a
+template for the interaction; then the template's output replaces the body.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pactstub.model import Body, HttpResponse
+from pactstub.render.generators import GeneratorContext, apply_to_body, generate
+
+JSON_TYPE = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def render_example(
+    response: HttpResponse,
+    ctx: GeneratorContext,
+    body_override: Callable[[], bytes] | None = None,
+) -> RenderedResponse:
+    """The pact's response, generators applied; ``body_override`` supplies a templated body."""
+    generators = response.generators
+    status = response.status
+    if generators.status is not None:
+        status = int(generate(generators.status, status, ctx))
+    headers = _headers(response.headers or {}, generators.header, ctx)
+    body = body_override() if body_override is not None else _body_bytes(response.body, response, ctx)
+    if response.body is not None and response.body.kind == "json" and not _has(headers, "content-type"):
+        headers.append(("Content-Type", JSON_TYPE))
+    return RenderedResponse(status, headers, body)
+
+
+def _headers(
+    headers: Mapping[str, tuple[str, ...]], generators: Mapping[str, Any], ctx: GeneratorContext
+) -> list[tuple[str, str]]:
+    result: list[tuple[str, str]] = []
+    lowered = {name.lower(): g for name, g in generators.items()}
+    for name, values in headers.items():
+        generator = lowered.get(name.lower())
+        if generator is not None:
+            result.append((name, str(generate(generator, ", ".join(values), ctx))))
+        else:
+            result.extend((name, value) for value in values)
+    return result
+
+
+def _body_bytes(body: Body | None, response: HttpResponse, ctx: GeneratorContext) -> bytes:
+    if body is None:
+        return b""
+    if body.kind == "json" and response.generators.body:
+        value = apply_to_body(body.value, response.generators, ctx)
+        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+    return body.to_bytes()
+
+
+def _has(headers: list[tuple[str, str]], name: str) -> bool:
+    return any(key.lower() == name for key, _ in headers)

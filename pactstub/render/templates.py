@@ -1,0 +1,339 @@
+"""Response templates, bound to interactions by file name, rendered as safe JSON.
+
+Layout of a templates folder (``--templates DIR``, ``create_app(..., templates=DIR)``)::
+
+    DIR/<pact file stem>/<interaction slug>.json.j2   the body of that interaction's response
+    DIR/<pact file stem>/_no_match.json.j2            the body when nothing in that pact matched
+    DIR/**/_<name>.j2                                 partials, for {% include %} / {% import %}
+
+The slug of an interaction is its description in lower case with every run of
+characters other than ``a-z``/``0-9`` replaced by ``-`` (accents dropped, no
+``-`` at either end): ``"a job registration request"`` ->
+``a-job-registration-request``. An interaction without a template answers its
+pact example. A template whose slug names no interaction of its pact is an
+error at load, with the known slugs listed, so a typo never goes unnoticed.
+
+Templates are Jinja2, compiled once when the set is loaded, and run in a
+:class:`~jinja2.sandbox.SandboxedEnvironment` with
+:class:`~jinja2.StrictUndefined` (a misspelt name is an error, not an empty
+string). Output is safe by construction: ``finalize`` writes the value of
+every ``{{ expression }}`` as a JSON literal (``json.dumps``), so strings come
+out quoted and escaped, numbers as numbers, ``none`` as ``null``, lists and
+dicts as JSON arrays and objects. A request value holding quotes, braces or
+``{{ }}`` therefore cannot break the document nor run as template code:
+request values are data, never templates. Consequently a URL is written as
+``{{ base_url ~ "/path" }}`` (one expression), not ``"{{ base_url }}/path"``.
+
+A template that fails, or whose output is not valid JSON (when the pact's
+response is JSON), raises :class:`~pactstub.errors.TemplateError` naming the
+file and, where known, the template line; the app answers it with a 500.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import jinja2
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from pactstub.errors import TemplateError
+from pactstub.model import Interaction, Pact
+from pactstub.render.context import RequestView, TemplateContext
+from pactstub.render.helpers import Helpers, iso_utc
+
+log = logging.getLogger("pactstub.templates")
+
+#: suffix of a template bound to an interaction (or to a pact's no-match answer)
+SUFFIX = ".json.j2"
+#: file name (without :data:`SUFFIX`) of a pact's no-match template
+NO_MATCH = "_no_match"
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_JSON_TYPE = re.compile(r"^application/(.+\+)?json\b|^text/json\b", re.IGNORECASE)
+
+
+def slug(description: str) -> str:
+    """``"A job registration request!"`` -> ``"a-job-registration-request"``."""
+    ascii_text = unicodedata.normalize("NFKD", description).encode("ascii", "ignore").decode("ascii")
+    return _NOT_SLUG.sub("-", ascii_text.lower()).strip("-")
+
+
+# ------------------------------------------------------------------ output as JSON
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, RequestView):
+        return {
+            "method": value.method,
+            "path": value.path,
+            "query": dict(value.query),
+            "headers": dict(value.headers),
+            "body": value.body,
+            "text": value.text,
+        }
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"a value of type {type(value).__name__} cannot be written as JSON")
+
+
+def to_json(value: Any) -> str:
+    """The JSON literal of ``value``: what every ``{{ expression }}`` writes."""
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, default=_json_default)
+
+
+def _environment(folder: Path) -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(folder), encoding="utf-8", followlinks=False),
+        undefined=StrictUndefined,
+        finalize=to_json,
+        autoescape=False,
+        auto_reload=False,
+        cache_size=-1,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
+# ------------------------------------------------------------------ one template
+
+
+class ResponseTemplate:
+    """One compiled template; :meth:`render` gives the response body bytes."""
+
+    def __init__(self, path: Path, template: jinja2.Template, *, expects_json: bool = True) -> None:
+        #: the file, as reached from the templates folder given
+        self.path = path
+        self._template = template
+        self._expects_json = expects_json
+
+    def __repr__(self) -> str:
+        return f"ResponseTemplate({str(self.path)!r})"
+
+    def render(self, context: TemplateContext) -> bytes:
+        """The body for one request; :class:`TemplateError` if it fails or is not JSON."""
+        variables = _variables(context)
+        try:
+            text = self._template.render(variables)
+        except TemplateError:
+            raise
+        except Exception as error:  # a template may fail in any way; all become TemplateError
+            raise TemplateError(str(self.path), _describe(error), self._line_of(error)) from error
+        if not self._expects_json:
+            return text.encode("utf-8")
+        try:
+            document = json.loads(text, parse_constant=_reject_constant)
+        except ValueError as error:
+            raise TemplateError(str(self.path), _invalid_json(text, error)) from error
+        return json.dumps(document, ensure_ascii=False).encode("utf-8")
+
+    def _line_of(self, error: BaseException) -> int | None:
+        if isinstance(error, TemplateSyntaxError):  # an {% include %}d partial that fails to compile
+            return error.lineno
+        filename = self._template.filename
+        line = None
+        trace: TracebackType | None = error.__traceback__
+        while trace is not None:
+            if trace.tb_frame.f_code.co_filename == filename:
+                line = trace.tb_lineno
+            trace = trace.tb_next
+        return line
+
+
+def _variables(context: TemplateContext) -> dict[str, Any]:
+    interaction = context.interaction
+    helpers = Helpers(context.store)
+    variables: dict[str, Any] = {
+        "request": context.request,
+        "interaction": _interaction_view(interaction),
+        "example": _example(interaction),
+        "state": copy.deepcopy(dict(context.state_params)),
+        "base_url": context.base_url,
+        "next_id": helpers.next_id,
+        "save": helpers.save,
+        "find": helpers.find,
+        "now": helpers.now,
+    }
+    if context.no_match is not None:
+        variables["no_match"] = copy.deepcopy(dict(context.no_match))
+    return variables
+
+
+def _interaction_view(interaction: Interaction | None) -> dict[str, Any] | None:
+    """A fresh plain copy, so no template can change the loaded pact for later requests."""
+    if interaction is None:
+        return None
+    return {
+        "description": interaction.description,
+        "pact": interaction.pact_name,
+        "index": interaction.index,
+        "slug": slug(interaction.description),
+        "provider_states": [
+            {"name": state.name, "params": copy.deepcopy(dict(state.params))}
+            for state in interaction.provider_states
+        ],
+        "status": interaction.response.status,
+    }
+
+
+def _example(interaction: Interaction | None) -> Any:
+    if interaction is None or interaction.response.body is None:
+        return None
+    value = interaction.response.body.value
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else copy.deepcopy(value)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, TemplateSyntaxError):
+        return f"syntax error in {error.name or error.filename}: {error.message}"
+    message = str(error) or type(error).__name__
+    return f"{type(error).__name__}: {message}"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _invalid_json(text: str, error: ValueError) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        lines = text.splitlines() or [""]
+        shown = lines[min(error.lineno, len(lines)) - 1].strip()
+        if len(shown) > 120:
+            shown = shown[:117] + "..."
+        where = f"output line {error.lineno} column {error.colno}"
+        return f"output is not valid JSON: {error.msg} at {where}: {shown}"
+    return f"output is not valid JSON: {error}"
+
+
+def _expects_json(interaction: Interaction | None) -> bool:
+    """Whether the response is JSON: the pact says so, or says nothing of its type."""
+    if interaction is None:
+        return True
+    response = interaction.response
+    declared = next(
+        (
+            v
+            for name, values in (response.headers or {}).items()
+            if name.lower() == "content-type"
+            for v in values
+        ),
+        None,
+    )
+    if declared is None and response.body is not None:
+        declared = response.body.content_type
+    if declared is not None:
+        return bool(_JSON_TYPE.match(declared.strip()))
+    return response.body is None or response.body.kind == "json"
+
+
+# ------------------------------------------------------------------ the set
+
+
+@dataclass
+class TemplateSet:
+    """The templates of one folder, bound to the interactions of the pacts served."""
+
+    _by_interaction: dict[tuple[str, int], ResponseTemplate] = field(default_factory=dict)
+    _no_match: dict[str, ResponseTemplate] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, folder: Path | str | None, pacts: Sequence[Pact]) -> TemplateSet:
+        """Find, bind and compile every template under ``folder`` (``None``: no templates).
+
+        Raises :class:`TemplateError` for a syntax error (file and line), a
+        template file that names no interaction, or a folder that is not one.
+        """
+        if folder is None:
+            return cls()
+        root = Path(folder)
+        if not root.is_dir():
+            raise TemplateError(str(root), "the templates folder does not exist (or is not a folder)")
+        environment = _environment(root)
+        by_pact: dict[str, list[Pact]] = {}
+        for pact in pacts:
+            by_pact.setdefault(pact.name, []).append(pact)
+        result = cls()
+        for path in sorted(root.rglob("*")):
+            relative = path.relative_to(root)
+            if path.is_dir() or any(part.startswith(".") for part in relative.parts):
+                continue
+            name = relative.as_posix()
+            if path.name.startswith("_") and path.name.endswith(".j2") and path.name != NO_MATCH + SUFFIX:
+                _compile(environment, root, name)  # a partial: compiled now so its errors show at start-up
+                continue
+            if len(relative.parts) != 2 or not path.name.endswith(SUFFIX):
+                if path.name.endswith(".j2"):
+                    raise TemplateError(
+                        str(root / relative),
+                        f"not where a template can be bound: expected <pact stem>/<interaction slug>{SUFFIX} "
+                        f"(or a partial named _<name>.j2)",
+                    )
+                continue  # README files and the like
+            pact_name, stem = relative.parts[0], path.name[: -len(SUFFIX)]
+            owners = by_pact.get(pact_name)
+            if owners is None:
+                known = ", ".join(sorted(by_pact)) or "none"
+                log.warning(
+                    "template %s: no pact named %r is loaded (loaded: %s)", root / relative, pact_name, known
+                )
+                continue
+            interactions = [i for pact in owners for i in pact.interactions]
+            template = ResponseTemplate(root / relative, _compile(environment, root, name))
+            if stem == NO_MATCH:
+                result._no_match[pact_name] = template
+                continue
+            bound = [i for i in interactions if slug(i.description) == stem]
+            if not bound:
+                known = ", ".join(sorted({slug(i.description) for i in interactions}))
+                raise TemplateError(
+                    str(root / relative),
+                    f"no interaction of pact {pact_name!r} has the slug {stem!r}; known slugs: {known}",
+                )
+            for interaction in bound:
+                result._by_interaction[(interaction.pact_name, interaction.index)] = ResponseTemplate(
+                    root / relative, template._template, expects_json=_expects_json(interaction)
+                )
+        return result
+
+    def for_interaction(self, interaction: Interaction) -> ResponseTemplate | None:
+        return self._by_interaction.get((interaction.pact_name, interaction.index))
+
+    def for_no_match(self, pact_name: str) -> ResponseTemplate | None:
+        return self._no_match.get(pact_name)
+
+    def path_for(self, interaction: Interaction) -> str | None:
+        template = self.for_interaction(interaction)
+        return str(template.path) if template else None
+
+    def __len__(self) -> int:
+        return len(self._by_interaction) + len(self._no_match)
+
+
+def _compile(environment: SandboxedEnvironment, root: Path, name: str) -> jinja2.Template:
+    try:
+        return environment.get_template(name)
+    except TemplateSyntaxError as error:
+        where = root / (error.name or name)
+        raise TemplateError(str(where), f"syntax error: {error.message}", error.lineno) from error
+    except UnicodeDecodeError as error:
+        raise TemplateError(str(root / name), f"not UTF-8 text: {error}") from error
+
+
+__all__ = ["NO_MATCH", "SUFFIX", "ResponseTemplate", "TemplateSet", "iso_utc", "slug", "to_json"]

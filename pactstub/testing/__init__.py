@@ -1,0 +1,1 @@
+"""Embedding pactstub in a test suite (in progress)."""

@@ -1,0 +1,52 @@
+"""``pactstub list-interactions``: the table and the stable JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from pactstub.cli import main
+
+
+def test_json_lists_every_interaction_with_its_ambiguity(cli: CliRunner, epx_pact: Path) -> None:
+    result = cli.invoke(main, ["list-interactions", "--pact", str(epx_pact), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [(r["method"], r["path"]) for r in rows] == [
+        ("POST", "/jobs/register"),
+        ("POST", "/jobs"),
+        ("POST", "/jobs"),
+        ("POST", "/jobs"),
+        ("POST", "/runs"),
+        ("GET", "/runs"),
+    ]
+    post_jobs = [r for r in rows if r["path"] == "/jobs"]
+    assert all(r["ambiguous"] for r in post_jobs)
+    assert post_jobs[0]["ambiguous_with"] == [2, 3]
+    assert not rows[0]["ambiguous"]
+    assert rows[5]["query"] == "job_id=123"
+    assert set(rows[0]) >= {"index", "description", "provider_states", "status", "template"}
+
+
+def test_table_has_one_row_per_interaction(cli: CliRunner, epx_pact: Path) -> None:
+    result = cli.invoke(main, ["list-interactions", "--pact", str(epx_pact)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].split()[:3] == ["#", "METHOD", "PATH"]
+    assert len(lines) == 7
+    assert "GET     /runs?job_id=123" in result.output or "/runs?job_id=123" in lines[6]
+    assert "yes: #2, #3" in lines[2]
+
+
+def test_a_pact_dir_loads_every_json_file(cli: CliRunner, epx_pact: Path) -> None:
+    result = cli.invoke(main, ["list-interactions", "--pact-dir", str(epx_pact.parent), "--json"])
+    assert result.exit_code == 0, result.output
+    assert {r["pact"] for r in json.loads(result.output)} == {"epx-epistemix", "epx-s3"}
+
+
+def test_no_pact_given_is_a_usage_error(cli: CliRunner) -> None:
+    result = cli.invoke(main, ["list-interactions"])
+    assert result.exit_code == 2
+    assert "--pact" in result.output

@@ -1,0 +1,184 @@
+"""The schema exists only through Alembic: in code, from the ``alembic`` command, up and down."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from pactstub.errors import ConfigError, StoreError
+from pactstub.state import migrate
+from pactstub.state.models import Base
+from pactstub.state.store import DatabaseSettings, Store, create_engine
+
+ROOT = Path(__file__).resolve().parents[2]
+STORE_TABLES = {"pactstub_counters", "pactstub_records", migrate.VERSION_TABLE}
+
+
+def test_upgrade_and_downgrade(database_url: str, tables: Callable[[str], set[str]]) -> None:
+    assert migrate.current(database_url) is None
+    migrate.upgrade(database_url)
+    assert migrate.current(database_url) == migrate.head() == "0001"
+    assert tables(database_url) >= STORE_TABLES
+    migrate.upgrade(database_url)  # at head already: nothing to do
+    migrate.downgrade(database_url, "base")
+    assert migrate.current(database_url) is None
+    assert tables(database_url) & STORE_TABLES <= {migrate.VERSION_TABLE}
+    assert not tables(database_url) & {"pactstub_counters", "pactstub_records"}
+
+
+def test_store_without_migrate_leaves_the_schema_alone(database_url: str) -> None:
+    with Store(database_url, migrate=False) as store:
+        with pytest.raises(StoreError, match="database"):
+            store.next_value("jobs")
+        migrate.upgrade(store.engine)
+        assert store.next_value("jobs") == 1
+
+
+def test_models_match_the_migrations(database_url: str) -> None:
+    """A model change without a revision (or the reverse) shows up here."""
+    migrate.upgrade(database_url)
+    engine = create_engine(DatabaseSettings(url=database_url))
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "version_table": migrate.VERSION_TABLE}
+            )
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_unknown_revision_is_a_clear_error(sqlite_url: str) -> None:
+    with pytest.raises(migrate.RevisionError, match="Can't locate revision identified by 'nope'"):
+        migrate.upgrade(sqlite_url, "nope")
+
+
+def test_script_location_is_the_single_copy() -> None:
+    location = migrate.script_location()
+    if location.startswith(migrate.MIGRATIONS_PACKAGE):  # installed, or editable install
+        return
+    assert Path(location) == ROOT / "migrations"
+
+
+def _alembic(*args: str, url: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PACTSTUB_DATABASE_URL")}
+    env["PACTSTUB_DATABASE_URL"] = url
+    return subprocess.run(
+        [sys.executable, "-m", "alembic", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_alembic_command_from_the_checkout(tmp_path: Path, tables: Callable[[str], set[str]]) -> None:
+    url = f"sqlite:///{tmp_path / 'with%percent.sqlite3'}"
+    done = _alembic("upgrade", "head", url=url)
+    assert done.returncode == 0, done.stderr
+    assert "Running upgrade  -> 0001" in done.stderr
+    assert tables(url) >= STORE_TABLES
+    assert migrate.current(url) == "0001"
+    with Store(url) as store:  # the store agrees the schema is at head, and uses it
+        assert store.next_value("jobs", 123) == 123
+    done = _alembic("downgrade", "base", url=url)
+    assert done.returncode == 0, done.stderr
+    assert not tables(url) & {"pactstub_counters", "pactstub_records"}
+
+
+def test_alembic_offline_sql(tmp_path: Path) -> None:
+    done = _alembic("upgrade", "head", "--sql", url=f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    assert done.returncode == 0, done.stderr
+    assert "CREATE TABLE pactstub_counters" in done.stdout
+    assert not (tmp_path / "x.sqlite3").exists()
+
+
+def test_in_memory_database_is_migrated_on_its_one_connection() -> None:
+    with Store("sqlite://") as store:
+        assert migrate.current(store.engine) == "0001"
+        assert store.next_value("jobs", 3) == 3
+
+
+def test_settings_from_env() -> None:
+    assert DatabaseSettings.from_env({}) == DatabaseSettings("sqlite:///pactstub.sqlite3", 10, 20, 30.0)
+    settings = DatabaseSettings.from_env(
+        {
+            "DATABASE_URL": "postgres://u@h/db",
+            "DATABASE_POOL_SIZE": "3",
+            "DATABASE_MAX_OVERFLOW": "0",
+            "DATABASE_POOL_TIMEOUT": "2.5",
+        }
+    )
+    assert settings == DatabaseSettings("postgres://u@h/db", 3, 0, 2.5)
+    assert settings.normalized_url() == "postgresql+psycopg2://u@h/db"
+    both = {"DATABASE_URL": "sqlite:///a.sqlite3", "PACTSTUB_DATABASE_URL": "sqlite:///b.sqlite3"}
+    assert DatabaseSettings.from_env(both).url == "sqlite:///b.sqlite3"
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"DATABASE_POOL_SIZE": "many"}, "DATABASE_POOL_SIZE='many' is not a int"),
+        ({"DATABASE_POOL_SIZE": "0"}, "must be at least 1"),
+        ({"DATABASE_POOL_TIMEOUT": "-1"}, "must be at least 0"),
+    ],
+)
+def test_bad_pool_settings(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        DatabaseSettings.from_env(environ)
+
+
+@pytest.mark.parametrize("url", ["mysql://u:pw@h/db", "not a url"])
+def test_unsupported_urls(url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Store(url)
+    assert "pw" not in str(caught.value)
+
+
+def test_unreachable_database_names_the_url_without_password() -> None:
+    with pytest.raises(StoreError) as caught:
+        Store("postgresql://someone:s3cret@127.0.0.1:1/nowhere")
+    message = str(caught.value)
+    assert "postgresql+psycopg2://someone:***@127.0.0.1:1/nowhere" in message
+    assert "s3cret" not in message
+
+
+def test_missing_folder_of_sqlite_file(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="unable to open database file"):
+        Store(f"sqlite:///{tmp_path / 'missing' / 'x.sqlite3'}")
+
+
+def test_forked_children_do_not_reuse_pooled_connections(sqlite_url: str) -> None:
+    """gunicorn --preload: a store opened before fork keeps working in the child."""
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    with Store(sqlite_url) as store:
+        store.next_value("jobs", 1)
+        pid = os.fork()
+        if pid == 0:  # child: must open its own connection
+            code = 0 if store.next_value("jobs", 1) == 2 else 1
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert store.next_value("jobs", 1) == 3
+
+
+def test_engine_is_closed_on_failed_migration(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE TABLE {migrate.VERSION_TABLE} (version_num VARCHAR(32) NOT NULL)")
+        connection.exec_driver_sql(f"INSERT INTO {migrate.VERSION_TABLE} VALUES ('9999')")
+    engine.dispose()
+    with pytest.raises(migrate.RevisionError, match="9999"):
+        Store(url)
