@@ -291,6 +291,7 @@ def _received(request: Request) -> ReceivedRequest:
         method=environ.get("REQUEST_METHOD", "GET"),
         path=request.path,
         query=parse_query_string(raw_query),
+        query_string=raw_query,
         headers=tuple(request.headers.items()),
         body=body,
         has_body=bool(body) or request.content_length is not None,

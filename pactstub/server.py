@@ -90,6 +90,10 @@ def serve_with_gunicorn(
             self.cfg.set("loglevel", log_level.lower())
             self.cfg.set("accesslog", None)
             self.cfg.set("graceful_timeout", 5)
+            if "control_socket_disable" in self.cfg.settings:
+                # gunicorn >= 25.1 would open a control socket at one path in $HOME for
+                # every server, so two stubs (or parallel test runs) would collide there.
+                self.cfg.set("control_socket_disable", True)
             self.cfg.set("when_ready", lambda server: on_ready(_gunicorn_url(server)))
 
         def load(self) -> Any:

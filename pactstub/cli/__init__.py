@@ -7,6 +7,7 @@ import click
 from pactstub import __version__
 from pactstub.cli.list_interactions import list_interactions
 from pactstub.cli.serve import serve
+from pactstub.cli.verify import verify
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -17,5 +18,6 @@ def main() -> None:
 
 main.add_command(serve)
 main.add_command(list_interactions)
+main.add_command(verify)
 
 __all__ = ["main"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from pactstub.cli.options import load_from_options, pact_options, with_user_errors
+from pactstub.cli.options import load_from_options, pact_options, templates_option, with_user_errors
 from pactstub.config import Settings
 from pactstub.listing import describe
 from pactstub.render.templates import TemplateSet
@@ -16,7 +16,7 @@ from pactstub.routing import RouteIndex
 
 @click.command("list-interactions")
 @pact_options
-@click.option("--templates", type=click.Path(file_okay=False), envvar="PACTSTUB_TEMPLATES")
+@templates_option
 @click.option("--json", "as_json", is_flag=True, help="Print a stable machine-readable list.")
 @with_user_errors
 def list_interactions(

@@ -11,6 +11,7 @@ import functools
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -51,12 +52,7 @@ def load_from_options(pact_files: tuple[str, ...], pact_dirs: tuple[str, ...]) -
 def matching_options(function: F) -> F:
     """Options that change how requests are matched and answered."""
     decorators = [
-        click.option(
-            "--templates",
-            type=click.Path(file_okay=False),
-            envvar="PACTSTUB_TEMPLATES",
-            help="Folder of response templates: <pact stem>/<interaction slug>.json.j2.",
-        ),
+        templates_option,
         click.option(
             "--provider-state",
             envvar="PACTSTUB_PROVIDER_STATE",
@@ -79,6 +75,26 @@ def matching_options(function: F) -> F:
     for decorator in reversed(decorators):
         function = decorator(function)
     return function
+
+
+DEFAULT_TEMPLATES = Path("templates")
+
+
+def _default_templates(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Without ``--templates``, a ``templates/`` folder in the working directory is used."""
+    if value is None and DEFAULT_TEMPLATES.is_dir():
+        return str(DEFAULT_TEMPLATES)
+    return value
+
+
+templates_option = click.option(
+    "--templates",
+    type=click.Path(file_okay=False, exists=True),
+    envvar="PACTSTUB_TEMPLATES",
+    callback=_default_templates,
+    help="Folder of response templates: <pact stem>/<interaction slug>.json.j2 "
+    "[default: ./templates when it exists].",
+)
 
 
 def log_level_option(function: F) -> F:

@@ -309,6 +309,8 @@ def _body(
                 collect.add(f"{at}.body.content", "body is marked encoded but is not valid base64")
                 return None
             kind = body_kind(content_type, "") if content_type else "binary"
+            if kind == "text" and not str(content_type).lower().startswith("text/"):
+                kind = "binary"  # e.g. image/png: keep the bytes, a text decode would mangle them
             if kind == "json":
                 try:
                     return Body("json", json.loads(data), content_type)

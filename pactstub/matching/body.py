@@ -49,14 +49,15 @@ def body_location(location: Location) -> str:
 
 def compare_json(walk: Walk, location: Location, expected: Any, actual: Any) -> None:
     """Compare two JSON values at ``location``, appending mismatches to ``walk``."""
-    if isinstance(expected, dict | list):
-        if type(actual) is not type(expected):
-            message = f"Type mismatch: Expected {r.shown(actual)} to be the same type as {r.shown(expected)}"
-            walk.add(location, expected, actual, message)
-        elif isinstance(expected, dict):
-            _compare_maps(walk, location, expected, actual)
-        else:
-            _compare_lists(walk, location, expected, actual)
+    if isinstance(expected, dict | list) and type(actual) is not type(expected):
+        message = f"Type mismatch: Expected {r.shown(actual)} to be the same type as {r.shown(expected)}"
+        walk.add(location, expected, actual, message)
+        return
+    if isinstance(expected, dict):
+        _compare_maps(walk, location, expected, actual)
+        return
+    if isinstance(expected, list):
+        _compare_lists(walk, location, expected, actual)
         return
     chosen = r.select(walk.rules, location)
     if chosen is not None:
@@ -205,7 +206,10 @@ def _array_contains(
     variants = matcher.params.get("variants") or [(index, None, ()) for index in range(len(expected))]
     for index, _example, variant_rules in variants:
         if index >= len(expected):
-            message = f"ArrayContains: variant {index} is missing from the expected list, which has {len(expected)} items"
+            message = (
+                f"ArrayContains: variant {index} is missing from the expected list, "
+                f"which has {len(expected)} items"
+            )
             walk.add(location, expected, actual, message)
             continue
         wanted = expected[index]
@@ -356,7 +360,7 @@ def _dispatch(walk: Walk, expected: Body, actual: bytes) -> None:
 
 
 def _family(content_type: str) -> str:
-    base = content_type.split(";")[0].strip().lower()
+    base = content_type.partition(";")[0].strip().lower()
     if base.endswith(("/json", "+json")):
         return "json"
     if base.endswith(("/xml", "+xml")):

@@ -186,7 +186,7 @@ def detect_content_type(data: bytes) -> str:
 def content_type_fits(data: bytes, wanted: str) -> tuple[bool, str]:
     """Whether ``data`` looks like ``wanted`` (base type compare); also what it looks like."""
     found = detect_content_type(data)
-    base = wanted.split(";")[0].strip().lower()
+    base = wanted.partition(";")[0].strip().lower()
     if found == base:
         return True, found
     if found == "text/plain" and base.startswith("text/"):

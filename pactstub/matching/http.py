@@ -178,7 +178,7 @@ def _header_problems(
                 f"Mismatch with header '{name}': {m}"
                 for m in r.apply(rule, r.check_text, want[0], ", ".join(have), False)
             ]
-        problems = []
+        problems: list[str] = []
         for index, value in enumerate(have):
             example = want[index] if index < len(want) else want[0]
             problems.extend(

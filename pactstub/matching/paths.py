@@ -69,7 +69,7 @@ def weight(pattern: PathTokens, location: Sequence[str | int]) -> tuple[int, int
     for token, step in zip(pattern, location, strict=False):
         if token == "*":
             continue
-        if token == step or (isinstance(step, int) and token == str(step)):
+        if token == step or str(token) == str(step):
             score *= 2
         else:
             return (0, 0)
@@ -77,12 +77,12 @@ def weight(pattern: PathTokens, location: Sequence[str | int]) -> tuple[int, int
 
 
 def render(location: Sequence[str | int]) -> str:
-    """Location tokens as a path a person reads: ``$.runs[0].jobId``."""
+    """Location tokens as a path a person reads: ``$.runs[0].jobId``, ``$.job['@id']``."""
     out = ["$"]
     for step in location:
         if isinstance(step, int):
             out.append(f"[{step}]")
-        elif re.fullmatch(r"[A-Za-z_@#][\w@#-]*", step):
+        elif re.fullmatch(r"[A-Za-z_#][\w#-]*", step):
             out.append(f".{step}")
         else:
             out.append(f"['{step}']")

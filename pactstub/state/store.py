@@ -150,7 +150,9 @@ def create_engine(settings: DatabaseSettings) -> Engine:
     elif url.get_backend_name() == "sqlite":
         engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, **pool_args)
     else:
-        engine = sa.create_engine(url, pool_pre_ping=True, **pool_args)
+        # READ COMMITTED whatever the server default: the counter UPDATE must see the
+        # row as committed by others, not fail with a serialization error.
+        engine = sa.create_engine(url, pool_pre_ping=True, isolation_level="READ COMMITTED", **pool_args)
     if url.get_backend_name() == "sqlite":
         _sqlite_transactions(engine)
     if not _is_memory(url):

@@ -109,6 +109,7 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.mark.postgres
 def test_postgres_upgrade_and_downgrade(postgres_url: str) -> None:
     assert run("db", "upgrade", "--database-url", postgres_url).exit_code == 0
     assert "at revision 0001 (head)" in run("db", "current", "--database-url", postgres_url).stdout

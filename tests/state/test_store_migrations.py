@@ -61,6 +61,11 @@ def test_unknown_revision_is_a_clear_error(sqlite_url: str) -> None:
         migrate.upgrade(sqlite_url, "nope")
 
 
+def test_config_escapes_percent_signs() -> None:
+    url = "postgresql://u:p%40ss@h/db"
+    assert migrate.make_config(url).get_main_option("sqlalchemy.url") == url
+
+
 def test_script_location_is_the_single_copy() -> None:
     location = migrate.script_location()
     if location.startswith(migrate.MIGRATIONS_PACKAGE):  # installed, or editable install

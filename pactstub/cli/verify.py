@@ -1,0 +1,138 @@
+"""``pactstub verify``: replay a pact's requests against a provider and check the responses.
+
+Exit status: 0 when every interaction passed, 1 when one failed, 2 for bad
+input (unreadable pact, bad option, unreachable provider).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import click
+
+from pactstub.cli.options import load_from_options, pact_options, templates_option, with_user_errors
+
+#: a header name as RFC 9110 allows it (a "token")
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def _parse_headers(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[tuple[str, str]]:
+    headers: list[tuple[str, str]] = []
+    for text in values:
+        name, equals, value = text.partition("=")
+        name = name.strip()
+        if not equals or not _TOKEN.match(name) or any(c in value for c in "\r\n"):
+            raise click.BadParameter(f"{text!r} is not KEY=VALUE with a valid header name", ctx, param)
+        headers.append((name, value.strip()))
+    return headers
+
+
+@click.command()
+@pact_options
+@click.option(
+    "--provider-base-url",
+    metavar="URL",
+    envvar="PACTSTUB_PROVIDER_BASE_URL",
+    help="Provider to verify, e.g. http://localhost:8080 [default: pactstub itself, in process].",
+)
+@templates_option
+@click.option(
+    "--provider-states-setup-url",
+    metavar="URL",
+    envvar="PACTSTUB_PROVIDER_STATES_SETUP_URL",
+    help='POST {"consumer", "state", "states", "params", "action": "setup"|"teardown"} here '
+    "around each interaction, once per provider state.",
+)
+@click.option("--filter-description", metavar="REGEX", help="Only interactions whose description matches.")
+@click.option("--filter-state", metavar="REGEX", help="Only interactions with a provider state that matches.")
+@click.option("--filter-no-state", is_flag=True, help="Only interactions without a provider state.")
+@click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="KEY=VALUE",
+    callback=_parse_headers,
+    help="Header added to every request, replacing the pact's (repeatable).",
+)
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for each response.",
+)
+@click.option("--json", "json_report", type=click.Path(dir_okay=False), metavar="FILE", help="Write a JSON report.")
+@click.option("--junit", "junit_report", type=click.Path(dir_okay=False), metavar="FILE", help="Write a JUnit XML report.")
+@with_user_errors
+def verify(
+    pact_files: tuple[str, ...],
+    pact_dirs: tuple[str, ...],
+    provider_base_url: str | None,
+    templates: str | None,
+    provider_states_setup_url: str | None,
+    filter_description: str | None,
+    filter_state: str | None,
+    filter_no_state: bool,
+    headers: list[tuple[str, str]],
+    request_timeout: float,
+    json_report: str | None,
+    junit_report: str | None,
+) -> None:
+    """Check that a provider answers every interaction of the pacts as the contract says.
+
+    Each interaction's request is replayed (its generators applied) and the
+    response is checked against the expected one with its matching rules;
+    extra keys in response bodies are allowed. Without --provider-base-url,
+    pactstub itself is verified with the --templates folder and a fresh
+    in-memory store, which shows that templates and state stay within the
+    contract.
+    """
+    from pactstub.verify import InteractionResult
+    from pactstub.verify import verify as run
+    from pactstub.verify.report import ASCII_MARKS, PASS_MARKS, interaction_lines, summary_line
+
+    if filter_state is not None and filter_no_state:
+        raise click.UsageError("--filter-state and --filter-no-state exclude each other")
+    pacts = load_from_options(pact_files, pact_dirs)
+    marks = PASS_MARKS if _can_print("".join(PASS_MARKS)) else ASCII_MARKS
+    current: list[str] = []
+
+    def show(result: InteractionResult) -> None:
+        if current != [result.pact]:
+            current[:] = [result.pact]
+            click.echo(f"{result.pact}:")
+        click.echo("\n".join(interaction_lines(result, marks)))
+
+    result = run(
+        pacts,
+        provider_base_url,
+        templates=templates if provider_base_url is None else None,
+        provider_states_setup_url=provider_states_setup_url,
+        filter_description=filter_description,
+        filter_state=filter_state,
+        filter_no_state=filter_no_state,
+        headers=headers,
+        request_timeout=request_timeout,
+        on_result=show,
+    )
+    click.echo(summary_line(result))
+    if json_report:
+        from pactstub.verify.report import write_json
+
+        write_json(json_report, result)
+    if junit_report:
+        from pactstub.verify.report import write_junit
+
+        write_junit(junit_report, result)
+    sys.exit(0 if result.passed else 1)
+
+
+def _can_print(text: str) -> bool:
+    stream = click.get_text_stream("stdout")
+    try:
+        text.encode(getattr(stream, "encoding", None) or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True

@@ -1,0 +1,238 @@
+"""The Epistemix contract served with its templates, as the ``epx`` client sees it.
+
+``pactstub serve --pact pacts/epx-epistemix.json --pact pacts/epx-s3.json
+--templates templates`` replaces the hand-written mock: job and run ids from
+the SQL counters, runs recorded per job, upload URLs on the stub's own address,
+and all of it kept across a restart on the same SQLite file.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.test import Client
+
+from pactstub import create_app, load_pacts
+from pactstub.matching.http import match_response
+from pactstub.model import ReceivedResponse
+
+ROOT = Path(__file__).resolve().parent.parent
+EPX_PACT = ROOT / "pacts" / "epx-epistemix.json"
+S3_PACT = ROOT / "pacts" / "epx-s3.json"
+TEMPLATES = ROOT / "templates"
+
+HEADERS = {
+    "Offline-Token": "Bearer fake-token",
+    "content-type": "application/json",
+    "fredcli-version": "0.4.0",
+    "user-agent": "epx_client_1.2.2",
+}
+ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+RUN_FIELDS = {
+    "id", "jobId", "userId", "createdTs", "request", "podPhase", "containerStatus",
+    "status", "userDeleted", "epxClientVersion", "url",
+}  # fmt: skip
+
+
+def run_request(job_id: int, label: str) -> dict[str, Any]:
+    """A run request like the pact's, for ``job_id``, told apart by ``label``."""
+    document = json.loads(EPX_PACT.read_text(encoding="utf-8"))
+    request: dict[str, Any] = copy.deepcopy(document["interactions"][4]["request"]["body"]["runRequests"][0])
+    request["jobId"] = job_id
+    request["fredArgs"] = [{"flag": "-p", "value": f"{label}.fred"}]
+    return request
+
+
+def call(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+class Epx:
+    """What the ``epx`` client does, against one running stub."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def register(self, tags: list[str]) -> dict[str, Any]:
+        status, body = call("POST", f"{self.url}/jobs/register", {"tags": tags}, HEADERS)
+        assert status == 200, body
+        return dict(body)
+
+    def upload_url(self, body: dict[str, Any]) -> str:
+        status, answer = call("POST", f"{self.url}/jobs", body, HEADERS)
+        assert status == 200, answer
+        return str(answer["url"])
+
+    def submit(self, *requests: dict[str, Any]) -> list[dict[str, Any]]:
+        status, body = call("POST", f"{self.url}/runs", {"runRequests": list(requests)}, HEADERS)
+        assert status == 200, body
+        return list(body["runResponses"])
+
+    def runs(self, job_id: int | str) -> list[dict[str, Any]]:
+        status, body = call("GET", f"{self.url}/runs?job_id={job_id}", None, HEADERS)
+        assert status == 200, body
+        assert set(body) == {"runs"}
+        return list(body["runs"])
+
+
+def start(serve: Any, database: Path) -> Any:
+    return serve(
+        "--pact", str(EPX_PACT), "--pact", str(S3_PACT), "--templates", str(TEMPLATES),
+        "--database-url", f"sqlite:///{database}", "--port", "0",
+    )  # fmt: skip
+
+
+def test_two_jobs_their_runs_and_uploads_survive_a_restart(serve: Any, tmp_path: Path) -> None:
+    database = tmp_path / "db.sqlite3"
+    server = start(serve, database)
+    epx = Epx(server.url)
+
+    first = epx.register(["info_job"])
+    assert first == {"id": 123, "userId": 456, "tags": ["info_job"]}
+
+    urls = [
+        epx.upload_url({"jobId": 123, "context": "job", "type": "input"}),
+        epx.upload_url({"jobId": 123, "context": "job", "type": "config"}),
+        epx.upload_url({"jobId": 123, "context": "run", "type": "config", "runId": 978}),
+    ]
+    assert urls == [
+        f"{server.url}/pre-signed-url",
+        f"{server.url}/pre-signed-url-job-config",
+        f"{server.url}/pre-signed-url-run",
+    ]
+    for url in urls:
+        assert call("PUT", url, b"some file content", {"Content-Type": "application/octet-stream"}) == (
+            200,
+            {},
+        )
+
+    submitted = epx.submit(run_request(123, "a"), run_request(123, "b"), run_request(123, "c"))
+    assert [(r["runId"], r["jobId"], r["status"], r["errors"]) for r in submitted] == [
+        (978, 123, "Submitted", None),
+        (979, 123, "Submitted", None),
+        (980, 123, "Submitted", None),
+    ]
+    assert [r["runRequest"] for r in submitted] == [run_request(123, x) for x in "abc"]
+
+    second = epx.register(["second", "job"])
+    assert second == {"id": 124, "userId": 456, "tags": ["second", "job"]}
+    assert [r["runId"] for r in epx.submit(run_request(124, "d"))] == [981]
+
+    runs_123 = epx.runs(123)
+    assert [(run["id"], run["jobId"]) for run in runs_123] == [(978, 123), (979, 123), (980, 123)]
+    assert [run["request"] for run in runs_123] == [run_request(123, x) for x in "abc"]
+    for run in runs_123:
+        assert set(run) == RUN_FIELDS
+        assert ISO_UTC.match(run["createdTs"]), run["createdTs"]
+        assert run["userId"] == 456
+        assert run["podPhase"] in {"Pending", "Running", "Succeeded", "Failed", "Unknown"}
+        assert run["status"] == "DONE"
+        assert run["containerStatus"] is None
+        assert run["userDeleted"] is False
+        assert run["epxClientVersion"] == "1.2.2"
+        assert run["url"] == f"{server.url}/pre-signed-url-run"
+    assert [run["createdTs"] for run in runs_123] == sorted(run["createdTs"] for run in runs_123)
+    assert [(run["id"], run["jobId"]) for run in epx.runs(124)] == [(981, 124)]
+    assert epx.runs(999) == []
+    assert server.stop() == 0
+
+    restarted = start(serve, database)
+    epx = Epx(restarted.url)
+    assert [run["id"] for run in epx.runs(123)] == [978, 979, 980]
+    assert {run["url"] for run in epx.runs(123)} == {f"{restarted.url}/pre-signed-url-run"}
+    assert [run["createdTs"] for run in epx.runs(123)] == [run["createdTs"] for run in runs_123]
+    assert epx.register([])["id"] == 125
+    assert [r["runId"] for r in epx.submit(run_request(125, "e"))] == [982]
+    assert [run["id"] for run in epx.runs(125)] == [982]
+    assert (
+        epx.upload_url({"jobId": 125, "context": "job", "type": "input"}) == f"{restarted.url}/pre-signed-url"
+    )
+
+
+def test_a_request_the_contract_does_not_allow_gets_a_description(serve: Any, tmp_path: Path) -> None:
+    server = start(serve, tmp_path / "db.sqlite3")
+    without_token = {k: v for k, v in HEADERS.items() if k != "Offline-Token"}
+    status, body = call("POST", f"{server.url}/jobs/register", {"tags": []}, without_token)
+    assert status == 400
+    assert body["description"] == "header Offline-Token: Expected a header 'Offline-Token' but was missing"
+    assert body["closest"][0]["interaction"] == "a job registration request"
+
+    status, body = call("GET", f"{server.url}/runs?job_id=abc", None, HEADERS)
+    assert status == 400
+    assert body["description"].startswith("query job_id: ")
+
+
+# ---------------------------------------------------------------- within the contract
+
+
+def _replay(interaction: dict[str, Any]) -> dict[str, Any]:
+    request = interaction["request"]
+    query = request.get("query")
+    return {
+        "method": request["method"],
+        "path": request["path"] + (f"?{query}" if query else ""),
+        "headers": request.get("headers", {}),
+        "data": json.dumps(request["body"]) if "body" in request else None,
+    }
+
+
+@pytest.mark.parametrize("rounds", [1, 2])
+def test_templated_responses_stay_within_the_contract(rounds: int, tmp_path: Path) -> None:
+    """Replays each interaction's example request in pact order and checks the
+    response against the pact's matching rules, as ``pactstub verify`` does."""
+    pacts = load_pacts([EPX_PACT, S3_PACT])
+    app = create_app(
+        [EPX_PACT, S3_PACT], templates=TEMPLATES, database_url=f"sqlite:///{tmp_path}/db.sqlite3"
+    )
+    client = Client(app)
+    raw = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in (EPX_PACT, S3_PACT)}
+    try:
+        for _ in range(rounds):
+            for pact in pacts:
+                for interaction in pact.interactions:
+                    response = client.open(**_replay(raw[pact.name]["interactions"][interaction.index]))
+                    actual = ReceivedResponse(
+                        response.status_code, tuple(response.headers.items()), response.get_data()
+                    )
+                    problems = match_response(interaction.response, actual)
+                    assert not problems, (interaction.description, [str(p) for p in problems])
+    finally:
+        app.close()
+
+
+def test_list_interactions_shows_the_templates(cli: Any) -> None:
+    from pactstub.cli import main
+
+    result = cli.invoke(
+        main,
+        [
+            "list-interactions",
+            "--pact",
+            str(EPX_PACT),
+            "--pact",
+            str(S3_PACT),
+            "--templates",
+            str(TEMPLATES),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = {row["description"]: row["template"] for row in json.loads(result.output)}
+    assert rows["a job registration request"].endswith("epx-epistemix/a-job-registration-request.json.j2")
+    assert rows["a request to get runs by job_id"].endswith(
+        "epx-epistemix/a-request-to-get-runs-by-job-id.json.j2"
+    )
+    assert rows["a job input upload request"] is None  # the S3 PUTs answer their example
