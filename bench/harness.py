@@ -85,25 +85,59 @@ def start_pactstub(
     """``pactstub serve --port 0`` and wait for its ``serving http://...`` line.
 
     Logging is at ``error`` so the per-request log line (and the miss's warning)
-    is not what is measured; the Rust stub is silenced the same way.
+    is not what is measured; the Rust stub is silenced the same way. The server
+    runs in ``log_dir``, not the checkout: ``pactstub serve`` uses a ``templates/``
+    folder of its working directory by default, which would turn the static
+    figures into template figures.
     """
     executable = Path(sys.executable).with_name("pactstub")
     command = [str(executable), "serve", "--pact", str(pact), "--port", "0", "--host", HOST]
     command += ["--database-url", database_url, "--workers", str(workers), "--log-level", "error"]
     if templates is not None:
         command += ["--templates", str(templates)]
-    log = log_dir / f"pactstub-{time.monotonic_ns()}.log"
+    return _start_announcing("pactstub", command, cpus, log_dir)
+
+
+def start_gunicorn_one(
+    pact: Path, *, database_url: str, cpus: str | None = SERVER_CPUS, log_dir: Path
+) -> Server:
+    """The same app under gunicorn with one worker (``bench/serve_gunicorn.py``), keep-alive on."""
+    command = [sys.executable, "-m", "bench.serve_gunicorn", str(pact), database_url]
+    return _start_announcing("gunicorn1", command, cpus, log_dir)
+
+
+def _start_announcing(name: str, command: list[str], cpus: str | None, log_dir: Path) -> Server:
+    """Start a server that prints ``... serving http://HOST:PORT`` first, and read its port."""
+    log = log_dir / f"{name}-{time.monotonic_ns()}.log"
     with log.open("wb") as stderr:
         process = subprocess.Popen(
-            pinned(command, cpus), stdout=subprocess.PIPE, stderr=stderr, cwd=ROOT, start_new_session=True
+            pinned(command, cpus),
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            cwd=log_dir,
+            env=server_environment(),
+            start_new_session=True,
         )
     assert process.stdout is not None
     first = _first_line(process.stdout)
     if first is None or " serving http://" not in first:
-        process.kill()
-        raise RuntimeError(f"pactstub did not start ({first!r}); see {log}:\n{log.read_text()[-2000:]}")
+        os.killpg(process.pid, signal.SIGKILL)
+        raise RuntimeError(f"{name} did not start ({first!r}); see {log}:\n{log.read_text()[-2000:]}")
     port = int(first.split(" serving http://", 1)[1].split()[0].rsplit(":", 1)[1])
-    return Server("pactstub", process, port, log)
+    return Server(name, process, port, log)
+
+
+def server_environment() -> dict[str, str]:
+    """This environment without pactstub's own settings (``PACTSTUB_*``, ``DATABASE_URL``...).
+
+    Every setting the benchmark relies on is a command-line flag; a stray
+    ``PACTSTUB_TEMPLATES`` in the caller's shell must not change what is measured.
+    ``PYTHONPATH`` gets the checkout so ``python -m bench.serve_gunicorn`` imports.
+    """
+    settings = ("PACTSTUB_", "DATABASE_", "FLASK_", "CORS_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(settings)}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    return env
 
 
 def start_rust_stub(pact: Path, *, cpus: str | None = SERVER_CPUS, log_dir: Path) -> Server:
@@ -112,10 +146,10 @@ def start_rust_stub(pact: Path, *, cpus: str | None = SERVER_CPUS, log_dir: Path
     executable = shutil.which("pact", path=str(Path(sys.executable).parent)) or "pact"
     command = [executable, "stub", "-f", str(pact), "-p", str(port), "-l", "none"]
     log = log_dir / f"rust-{time.monotonic_ns()}.log"
-    env = {**os.environ, "PACT_DO_NOT_TRACK": "true"}
+    env = {**server_environment(), "PACT_DO_NOT_TRACK": "true"}
     with log.open("wb") as output:
         process = subprocess.Popen(
-            pinned(command, cpus), stdout=output, stderr=output, env=env, start_new_session=True
+            pinned(command, cpus), stdout=output, stderr=output, cwd=log_dir, env=env, start_new_session=True
         )
     server = Server("rust", process, port, log)
     if not _wait_for_port(port, process):

@@ -40,6 +40,7 @@ from typing import Any
 from bench import harness, postgres
 from bench.epistemix import (
     EPX_PACT,
+    ROOT,
     STATEFUL,
     TEMPLATES,
     BenchRequest,
@@ -78,6 +79,7 @@ class Measurement:
     request: BenchRequest
     status: int
     keep_alive: bool
+    response_bytes: int
     result: LoadResult
     state_after: dict[str, Any] | None = None
 
@@ -93,6 +95,7 @@ class Measurement:
             "target": self.request.target,
             "status": self.status,
             "server_keeps_alive": self.keep_alive,
+            "response_bytes": self.response_bytes,
             "state_after": self.state_after,
             **self.result.to_json(),
         }
@@ -105,7 +108,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     add = parser.add_argument
     add("--parts", default="static,state", help="static, state or both (default: %(default)s)")
-    add("--servers", default="pactstub,rust", help="static part (default: %(default)s)")
+    add("--servers", default="pactstub,rust", help="static: pactstub, gunicorn1, rust (default: %(default)s)")
     add("--databases", default="sqlite,postgres", help="state part (default: %(default)s)")
     add("--workers", default="1,2", help="pactstub workers, state part (default: %(default)s)")
     add("--duration", type=float, default=5.0, help="seconds measured per row (default: %(default)s)")
@@ -149,20 +152,25 @@ def _names(text: str) -> tuple[str, ...]:
 # ---------------------------------------------------------------------- measuring
 
 
-def measure(server: Server, request: BenchRequest, options: Options) -> tuple[int, bool, LoadResult]:
+def measure(server: Server, request: BenchRequest, options: Options) -> tuple[harness.Probe, LoadResult]:
     """Probe once (status, keep-alive), warm up, then measure ``--repeat`` times; the median run."""
     checked = harness.probe(server, request)
     if options.warmup > 0:
         _load(server, request, options, options.warmup)
     runs = [_load(server, request, options, options.duration) for _ in range(options.repeat)]
     runs.sort(key=_rps)
-    return checked.status, checked.keep_alive, runs[len(runs) // 2]
+    return checked, runs[len(runs) // 2]
 
 
 def _load(server: Server, request: BenchRequest, options: Options, seconds: float) -> LoadResult:
     return harness.run_load(
         server, request, duration=seconds, connections=options.connections, tool=options.tool
     )
+
+
+def _seen(checked: harness.Probe) -> tuple[int, bool, int]:
+    """Status, keep-alive and body size of the probe, as :class:`Measurement` stores them."""
+    return checked.status, checked.keep_alive, len(checked.body)
 
 
 def _rps(result: LoadResult) -> float:
@@ -186,15 +194,15 @@ def run_static(options: Options, tmp: Path) -> list[Measurement]:
     machine hits both columns of a row rather than one.
     """
     measurements: list[Measurement] = []
+    pin = harness.SERVER_CPUS
     with ExitStack() as stack:
         servers = [stack.enter_context(_server(name, tmp)) for name in options.servers]
         for request in bench_requests(options):
             for server in servers:
                 _progress(f"static  {server.name:9} {request.label}")
-                status, keep, result = measure(server, request, options)
-                measurements.append(
-                    Measurement(server.name, "static", 1, harness.SERVER_CPUS, request, status, keep, result)
-                )
+                checked, result = measure(server, request, options)
+                seen = _seen(checked)
+                measurements.append(Measurement(server.name, "static", 1, pin, request, *seen, result))
     return measurements
 
 
@@ -203,10 +211,13 @@ def _server(name: str, tmp: Path) -> Iterator[Server]:
     if name == "pactstub":
         url = f"sqlite:///{tmp / 'static.sqlite3'}"
         server = harness.start_pactstub(EPX_PACT, database_url=url, log_dir=tmp)
+    elif name == "gunicorn1":
+        url = f"sqlite:///{tmp / 'static-gunicorn.sqlite3'}"
+        server = harness.start_gunicorn_one(EPX_PACT, database_url=url, log_dir=tmp)
     elif name == "rust":
         server = harness.start_rust_stub(EPX_PACT, log_dir=tmp)
     else:
-        raise SystemExit(f"unknown server {name!r} (pactstub, rust)")
+        raise SystemExit(f"unknown server {name!r} (pactstub, gunicorn1, rust)")
     try:
         yield server
     finally:
@@ -230,11 +241,11 @@ def run_state(options: Options, tmp: Path) -> tuple[list[Measurement], list[str]
                 for request in requests:
                     _progress(f"state   {database:8} w{workers} {request.label}")
                     _reset_and_seed(server, seeds)
-                    status, keep, result = measure(server, request, options)
+                    checked, result = measure(server, request, options)
                     state = _state(server)
-                    config = f"templates+{database}"
+                    config, seen = f"templates+{database}", _seen(checked)
                     measurements.append(
-                        Measurement("pactstub", config, workers, cpus, request, status, keep, result, state)
+                        Measurement("pactstub", config, workers, cpus, request, *seen, result, state)
                     )
     return measurements, notes
 
@@ -300,26 +311,39 @@ def _progress(text: str) -> None:
 # ------------------------------------------------------------------------ tables
 
 
+SERVER_TITLES = {
+    "pactstub": "pactstub",
+    "gunicorn1": "pactstub app on gunicorn (1 worker)",
+    "rust": "rust",
+}
+
+
 def static_table(measurements: list[Measurement]) -> str:
-    """interaction | status | pactstub rps p50 p99 | rust rps p50 p99 | rust/pactstub."""
-    by_server: dict[str, dict[str, Measurement]] = {}
-    for m in measurements:
-        by_server.setdefault(m.server, {})[m.request.key] = m
-    ours = by_server.get("pactstub", {})
-    rust = by_server.get("rust", {})
-    keys = list(dict.fromkeys(m.request.key for m in measurements))
+    """interaction | statuses | rps p50 p99 for each server | rust ÷ pactstub."""
+    servers = list(dict.fromkeys(m.server for m in measurements))
+    found = {(m.server, m.request.key): m for m in measurements}
+    titles = [SERVER_TITLES.get(s, s) for s in servers]
+    head = " | ".join(f"{t} rps | p50 ms | p99 ms" for t in titles)
+    ratio_wanted = "pactstub" in servers and "rust" in servers
+    ratio_head = " rust ÷ pactstub (rps) |" if ratio_wanted else ""
     rows = [
-        "| interaction | status (pactstub / rust) | pactstub rps | p50 ms | p99 ms "
-        "| rust rps | p50 ms | p99 ms | rust ÷ pactstub (rps) |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+        f"| interaction | status ({' / '.join(servers)}) | {head} |{ratio_head}",
+        "|---|---|" + "--:|--:|--:|" * len(servers) + ("--:|" * ratio_wanted),
     ]
-    for key in keys:
-        a, b = ours.get(key), rust.get(key)
-        label = (a or b).request.label if (a or b) else key  # type: ignore[union-attr]
-        status = f"{a.status if a else '-'} / {b.status if b else '-'}"
-        ratio = f"{b.result.rps / a.result.rps:.1f}×" if a and b and a.result.rps else "-"
-        rows.append(f"| {label} | {status} | {_cells(a)} | {_cells(b)} | {ratio} |")
+    for key in dict.fromkeys(m.request.key for m in measurements):
+        row = [found.get((s, key)) for s in servers]
+        label = next(m.request.label for m in row if m is not None)
+        status = " / ".join(str(m.status) if m else "-" for m in row)
+        cells = " | ".join(_cells(m) for m in row)
+        ratio = f" {_ratio(found.get(('rust', key)), found.get(('pactstub', key)))} |" if ratio_wanted else ""
+        rows.append(f"| {label} | {status} | {cells} |{ratio}")
     return "\n".join(rows)
+
+
+def _ratio(top: Measurement | None, bottom: Measurement | None) -> str:
+    if top is None or bottom is None or not bottom.result.rps:
+        return "-"
+    return f"{top.result.rps / bottom.result.rps:.1f}×"
 
 
 def state_table(measurements: list[Measurement], static: list[Measurement]) -> str:
@@ -363,7 +387,7 @@ def notes_for(measurements: list[Measurement], options: Options) -> list[str]:
     ]
     if any(m.workers > 1 for m in measurements):
         notes.append("2 workers: gunicorn, not pinned, so its workers share CPU 1 with the load generator")
-    closing = sorted({f"{m.server}/{m.config}" for m in measurements if not m.keep_alive})
+    closing = sorted({f"{m.server}/{m.config}/w{m.workers}" for m in measurements if not m.keep_alive})
     if closing:
         notes.append(f"closes the connection after every response (no keep-alive): {', '.join(closing)}")
     for m in measurements:
@@ -407,7 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "notes": skipped,
     }
     path = harness.write_results("stub_throughput", document)
-    print(f"\nraw results: {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+    print(f"\nraw results: {path.relative_to(ROOT)}")
     return 0
 
 

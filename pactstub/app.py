@@ -15,10 +15,13 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import cache
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
+from werkzeug.wsgi import get_host, get_input_stream
 
 from pactstub import __version__
 from pactstub.config import Settings
@@ -28,7 +31,9 @@ from pactstub.journal import Candidate, Journal, JournalEntry
 from pactstub.listing import describe
 from pactstub.loading import PactSource, load_pacts
 from pactstub.loading.parse import parse_query_string
-from pactstub.matching.http import match_request
+from pactstub.matching.http import match_request, matches
+from pactstub.matching.prepared import prepare
+from pactstub.matching.report import Mismatch
 from pactstub.model import Interaction, Pact, ReceivedRequest
 from pactstub.render.context import RequestView, TemplateContext
 from pactstub.render.generators import GeneratorContext
@@ -37,6 +42,8 @@ from pactstub.render.templates import TemplateSet
 from pactstub.routing import Route, RouteIndex
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
     from pactstub.state.store import Store
 
 log = logging.getLogger("pactstub")
@@ -60,6 +67,7 @@ class StubApp:
         self._store: Store | None = None
         self._store_lock = threading.Lock()
         self._static: dict[int, RenderedResponse] = {}
+        self._state_key = "HTTP_" + settings.provider_state_header.upper().replace("-", "_")
         self._builtin = {
             path
             for path in ("/", "/health")
@@ -96,104 +104,114 @@ class StubApp:
         if self._store is not None:
             self._store.close()
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        request = Request(environ)
-        request.max_content_length = self.settings.max_body_size
-        response = self.dispatch(request)
-        return response(environ, start_response)
-
-    # ---------------------------------------------------------------- dispatch
-
-    def dispatch(self, request: Request) -> Response:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Answer one request; plain WSGI on the hot path, werkzeug only for admin pages."""
         started = time.perf_counter()
-        if request.path.startswith(ADMIN_PREFIX):
+        path = _path(environ)
+        if path.startswith(ADMIN_PREFIX):
             from pactstub.admin import handle_admin
 
-            return handle_admin(self, request)
+            return handle_admin(self, Request(environ))(environ, start_response)
+        origin = environ.get("HTTP_ORIGIN")
         try:
-            received = _received(request)
+            received = _received(environ, path, self.settings.max_body_size)
         except RequestEntityTooLarge:
-            return _json_response(
-                {"error": "request body too large", "limit_bytes": self.settings.max_body_size}, 413
+            limit = self.settings.max_body_size
+            answer = _json({"error": "request body too large", "limit_bytes": limit}, 413)
+            return _send(start_response, answer, self.cors.headers(origin))
+        if received.method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
+            preflight = self.cors.preflight(
+                origin,
+                self.index.methods_for(path),
+                environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
             )
-        preflight = self.cors.preflight(request, self.index)
-        if preflight is not None:
-            return preflight
-        response, entry = self._answer(request, received, started)
+            if preflight is not None:
+                return _send(start_response, preflight, [])
+        answer, entry = self._answer(environ, received, started)
         self.journal.add(entry)
         _log(entry)
-        self.cors.decorate(request, response)
-        return response
+        return _send(start_response, answer, self.cors.headers(origin))
+
+    # ---------------------------------------------------------------- answers
 
     def _answer(
-        self, request: Request, received: ReceivedRequest, started: float
-    ) -> tuple[Response, JournalEntry]:
-        routes = self._by_state(request, self.index.candidates(received.method, received.path))
-        near: list[tuple[Route, list[Any]]] = []
+        self, environ: WSGIEnvironment, received: ReceivedRequest, started: float
+    ) -> tuple[RenderedResponse, JournalEntry]:
+        routes = self._by_state(environ, self.index.candidates(received.method, received.path))
+        prepared = prepare(received)
+        strict = self.settings.strict_headers
         for route in routes:
-            mismatches = match_request(
-                route.interaction.request, received, strict_headers=self.settings.strict_headers
-            )
-            if not mismatches:
-                response = self._respond(route, request, received)
-                return response, self._entry(received, started, response.status_code, route=route)
-            near.append((route, mismatches))
+            if matches(route.interaction.request, prepared, strict_headers=strict):
+                answer = self._respond(route, environ, received)
+                return answer, self._entry(received, started, answer.status, route=route)
+        # nothing matched: only now work out every reason, for the explanation
+        near = [
+            (route, match_request(route.interaction.request, prepared, strict_headers=strict))
+            for route in routes
+        ]
         if near:
-            return self._no_match(request, received, started, near)
+            return self._no_match(environ, received, started, near)
         if received.path in self._builtin and received.method.upper() in ("GET", "HEAD"):
-            response = self._builtin_response(received.path)
-            return response, self._entry(received, started, response.status_code)
+            answer = self._builtin_response(received.path)
+            return answer, self._entry(received, started, answer.status)
         allowed = self.index.methods_for(received.path)
         if allowed:
             body = {
                 "error": f"method {received.method} not allowed for {received.path}",
                 "allowed": sorted(allowed),
             }
-            response = _json_response(body, 405)
-            response.headers["Allow"] = ", ".join(sorted(allowed | {"OPTIONS"}))
-            return response, self._entry(received, started, 405, problem="method-not-allowed")
+            answer = _json(body, 405)
+            answer.headers.append(("Allow", ", ".join(sorted(allowed | {"OPTIONS"}))))
+            return answer, self._entry(received, started, 405, problem="method-not-allowed")
         body = {"error": f"no interaction has the path {received.path}", "method": received.method}
-        return _json_response(body, 404), self._entry(received, started, 404, problem="not-found")
+        return _json(body, 404), self._entry(received, started, 404, problem="not-found")
 
-    def _by_state(self, request: Request, routes: list[Route]) -> list[Route]:
-        wanted = request.headers.get(self.settings.provider_state_header)
+    def _by_state(self, environ: WSGIEnvironment, routes: list[Route]) -> list[Route]:
+        wanted = environ.get(self._state_key)
         if not wanted:
             return routes
         return [r for r in routes if any(s.name == wanted for s in r.interaction.provider_states)]
 
-    def _respond(self, route: Route, request: Request, received: ReceivedRequest) -> Response:
+    def _respond(self, route: Route, environ: WSGIEnvironment, received: ReceivedRequest) -> RenderedResponse:
+        """The matched interaction's response; computed once when nothing in it varies."""
+        static = self._static.get(route.order)
+        if static is not None:
+            return static
         interaction = route.interaction
         template = self.templates.for_interaction(interaction)
-        static = self._static.get(route.order)
-        if static is None:
-            ctx = GeneratorContext(state_params=_state_params(interaction), base_url=request.host_url)
-            body_override = None
-            if template is not None:
-                context = self._template_context(request, received, interaction)
-                body_override = lambda: template.render(context)  # noqa: E731
-            try:
-                static = render_example(interaction.response, ctx, body_override)
-            except TemplateError as error:
-                log.error("%s", error)
-                return _json_response({"error": "template failed", **error.to_json()}, 500)
-            if template is None and not interaction.response.generators:
-                self._static[route.order] = static
-        return Response(static.body, status=static.status, headers=static.headers)
+        base_url = _base_url(environ)
+        ctx = GeneratorContext(state_params=_state_params(interaction), base_url=base_url)
+        body_override = None
+        if template is not None:
+            context = self._template_context(base_url, received, interaction)
+            body_override = lambda: template.render(context)  # noqa: E731
+        try:
+            answer = render_example(interaction.response, ctx, body_override)
+        except TemplateError as error:
+            log.error("%s", error)
+            return _json({"error": "template failed", **error.to_json()}, 500)
+        if template is None and not interaction.response.generators:
+            self._static[route.order] = answer
+        return answer
 
     def _template_context(
-        self, request: Request, received: ReceivedRequest, interaction: Interaction | None
+        self, base_url: str, received: ReceivedRequest, interaction: Interaction | None
     ) -> TemplateContext:
         return TemplateContext(
             request=RequestView.of(received),
             interaction=interaction,
-            base_url=request.host_url.rstrip("/"),
+            base_url=base_url,
             store=lambda: self.store,
             state_params=_state_params(interaction) if interaction else {},
         )
 
     def _no_match(
-        self, request: Request, received: ReceivedRequest, started: float, near: list[tuple[Route, list[Any]]]
-    ) -> tuple[Response, JournalEntry]:
+        self,
+        environ: WSGIEnvironment,
+        received: ReceivedRequest,
+        started: float,
+        near: list[tuple[Route, list[Mismatch]]],
+    ) -> tuple[RenderedResponse, JournalEntry]:
         fewest = min(len(m) for _, m in near)
         closest = tuple(
             Candidate(
@@ -212,25 +230,23 @@ class StubApp:
             "error": "no interaction matched the request",
             "request": {"method": received.method, "path": received.path},
             "closest": [c.to_json() for c in closest],
-            "mismatches": [m.to_json() for m in closest[0].mismatches] if closest else [],
+            "mismatches": [m.to_json() for m in closest[0].mismatches],
         }
-        nearest = closest[0].pact if closest else near[0][0].interaction.pact_name
-        template = self.templates.for_no_match(nearest)
+        template = self.templates.for_no_match(near[0][0].interaction.pact_name)
         if template is None:
-            return _json_response(explanation, status), entry
-        context = self._template_context(request, received, None)
+            return _json(explanation, status), entry
+        context = replace(self._template_context(_base_url(environ), received, None), no_match=explanation)
         try:
-            body = template.render(_with_no_match(context, explanation))
+            body = template.render(context)
         except TemplateError as error:
             log.error("%s", error)
-            failed = {"error": "template failed", **error.to_json(), "no_match": explanation}
-            return _json_response(failed, 500), replace(entry, status=500)
-        return Response(body, status=status, content_type=JSON_TYPE), entry
+            return _json({"error": "template failed", **error.to_json(), "no_match": explanation}, 500), entry
+        return RenderedResponse(status, [("Content-Type", JSON_TYPE)], body), entry
 
-    def _builtin_response(self, path: str) -> Response:
+    def _builtin_response(self, path: str) -> RenderedResponse:
         if path == "/health":
-            return _json_response({"status": "healthy", "timestamp": _now()}, 200)
-        return _json_response(
+            return _json({"status": "healthy", "timestamp": _now()}, 200)
+        return _json(
             {
                 "name": "pactstub",
                 "version": __version__,
@@ -239,7 +255,9 @@ class StubApp:
                     for p in self.pacts
                 ],
                 "interactions": len(self.index.routes),
-                "routes": [f"{r['method']} {r['path']}" for r in describe(self.index, self.templates)],
+                "routes": sorted(
+                    {f"{r['method']} {r['path']}" for r in describe(self.index, self.templates)}
+                ),
             },
             200,
         )
@@ -259,9 +277,7 @@ class StubApp:
             time=_now(),
             method=received.method,
             path=received.path,
-            query="&".join(
-                f"{k}={v}" if v is not None else k for k, vs in received.query.items() for v in vs
-            ),
+            query=received.query_string or "",
             status=status,
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             interaction=route.interaction.description if route else None,
@@ -281,21 +297,62 @@ def create_app(pacts: Iterable[PactSource], **options: Any) -> StubApp:
     return StubApp(load_pacts(pacts), settings)
 
 
-def _received(request: Request) -> ReceivedRequest:
-    body = request.get_data(cache=True)
-    environ = request.environ
+def _path(environ: WSGIEnvironment) -> str:
+    """The request path as text (WSGI servers hand it over as latin-1 decoded bytes)."""
+    raw: str = environ.get("PATH_INFO", "")
+    try:
+        path = raw.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        path = raw
+    return path if path.startswith("/") else "/" + path
+
+
+def _received(environ: WSGIEnvironment, path: str, limit: int) -> ReceivedRequest:
+    """The request as plain values; raises ``RequestEntityTooLarge`` above ``limit``."""
+    body = get_input_stream(environ, max_content_length=limit).read()
+    if len(body) > limit:
+        raise RequestEntityTooLarge()
     raw_query = environ.get("QUERY_STRING", "")
-    if isinstance(raw_query, bytes):
-        raw_query = raw_query.decode("latin-1")
+    headers = [(_header_name(key), value) for key, value in environ.items() if key.startswith("HTTP_")]
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            headers.append((_header_name(key), environ[key]))
     return ReceivedRequest(
         method=environ.get("REQUEST_METHOD", "GET"),
-        path=request.path,
+        path=path,
         query=parse_query_string(raw_query),
         query_string=raw_query,
-        headers=tuple(request.headers.items()),
+        headers=tuple(headers),
         body=body,
-        has_body=bool(body) or request.content_length is not None,
+        has_body=bool(body) or bool(environ.get("CONTENT_LENGTH")),
     )
+
+
+@cache
+def _header_name(environ_key: str) -> str:
+    """``HTTP_OFFLINE_TOKEN`` -> ``Offline-Token`` (WSGI keeps neither case nor dashes)."""
+    return environ_key.removeprefix("HTTP_").replace("_", "-").title()
+
+
+def _base_url(environ: WSGIEnvironment) -> str:
+    """The stub's own base URL as the client reached it, e.g. ``http://127.0.0.1:5000``."""
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{get_host(environ)}"
+
+
+def _send(
+    start_response: StartResponse, answer: RenderedResponse, extra: list[tuple[str, str]]
+) -> list[bytes]:
+    headers = [*answer.headers, ("Content-Length", str(len(answer.body))), *extra]
+    start_response(_status_line(answer.status), headers)
+    return [answer.body]
+
+
+@cache
+def _status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Unknown"
 
 
 def _state_params(interaction: Interaction) -> dict[str, Any]:
@@ -305,12 +362,9 @@ def _state_params(interaction: Interaction) -> dict[str, Any]:
     return params
 
 
-def _with_no_match(context: TemplateContext, explanation: dict[str, Any]) -> TemplateContext:
-    return replace(context, no_match=explanation)
-
-
-def _json_response(document: Any, status: int) -> Response:
-    return Response(json.dumps(document, ensure_ascii=False), status=status, content_type=JSON_TYPE)
+def _json(document: Any, status: int) -> RenderedResponse:
+    body = json.dumps(document, ensure_ascii=False).encode("utf-8")
+    return RenderedResponse(status, [("Content-Type", JSON_TYPE)], body)
 
 
 def _now() -> str:

@@ -3,7 +3,7 @@
 A browser client sends ``OPTIONS`` with ``Access-Control-Request-Method``
 before a cross-origin call; the stub answers it for any path it serves
 (unless the pact itself describes that ``OPTIONS`` request) and puts
-``Access-Control-Allow-*`` on every other response.
+``Access-Control-Allow-Origin`` on every other response.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from werkzeug.wrappers import Request, Response
-
-from pactstub.routing import RouteIndex
+from pactstub.render.response import RenderedResponse
 
 #: how long a browser may cache a preflight answer, in seconds
 PREFLIGHT_MAX_AGE = "600"
+#: methods offered for a path no interaction has (the browser learns 404 next)
+ANY_METHOD = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,33 +31,26 @@ class Cors:
             return origin
         return None
 
-    def preflight(self, request: Request, index: RouteIndex) -> Response | None:
-        """The answer to a CORS preflight, or ``None`` if this is not one to answer here."""
-        if request.method != "OPTIONS" or "Access-Control-Request-Method" not in request.headers:
-            return None
-        methods = index.methods_for(request.path)
+    def preflight(
+        self, origin: str | None, methods: set[str], requested_headers: str | None
+    ) -> RenderedResponse | None:
+        """The answer to a preflight, or ``None`` when the pact describes this ``OPTIONS`` itself."""
         if "OPTIONS" in methods:
             return None
-        response = Response(status=204)
-        allowed = self.allowed_origin(request.headers.get("Origin"))
-        if allowed is None:
-            return response
-        response.headers["Access-Control-Allow-Origin"] = allowed
-        listed = sorted(methods) if methods else ["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"]
-        response.headers["Access-Control-Allow-Methods"] = ", ".join([*listed, "OPTIONS"])
-        requested = request.headers.get("Access-Control-Request-Headers")
-        if requested:
-            response.headers["Access-Control-Allow-Headers"] = requested
-        response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
-        if allowed != "*":
-            response.headers["Vary"] = "Origin"
-        return response
+        headers = self.headers(origin)
+        if headers:
+            listed = sorted(methods) if methods else list(ANY_METHOD)
+            headers.append(("Access-Control-Allow-Methods", ", ".join([*listed, "OPTIONS"])))
+            if requested_headers:
+                headers.append(("Access-Control-Allow-Headers", requested_headers))
+            headers.append(("Access-Control-Max-Age", PREFLIGHT_MAX_AGE))
+        return RenderedResponse(204, headers, b"")
 
-    def decorate(self, request: Request, response: Response) -> None:
-        """Add ``Access-Control-Allow-Origin`` to a normal response."""
-        allowed = self.allowed_origin(request.headers.get("Origin"))
-        if allowed is None or "Access-Control-Allow-Origin" in response.headers:
-            return
-        response.headers["Access-Control-Allow-Origin"] = allowed
-        if allowed != "*":
-            response.headers.add("Vary", "Origin")
+    def headers(self, origin: str | None) -> list[tuple[str, str]]:
+        """Headers that let the requesting origin read the response (none for a refused one)."""
+        allowed = self.allowed_origin(origin)
+        if allowed is None:
+            return []
+        if allowed == "*":
+            return [("Access-Control-Allow-Origin", "*")]
+        return [("Access-Control-Allow-Origin", allowed), ("Vary", "Origin")]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 
 from pactstub import __version__
+from pactstub.cli.db import db
 from pactstub.cli.list_interactions import list_interactions
 from pactstub.cli.serve import serve
+from pactstub.cli.state import state
 from pactstub.cli.verify import verify
 
 
@@ -19,5 +21,7 @@ def main() -> None:
 main.add_command(serve)
 main.add_command(list_interactions)
 main.add_command(verify)
+main.add_command(db)
+main.add_command(state)
 
 __all__ = ["main"]

@@ -17,7 +17,9 @@ from pactstub.cli.options import load_from_options, pact_options, templates_opti
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 
-def _parse_headers(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[tuple[str, str]]:
+def _parse_headers(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> list[tuple[str, str]]:
     headers: list[tuple[str, str]] = []
     for text in values:
         name, equals, value = text.partition("=")
@@ -63,8 +65,16 @@ def _parse_headers(ctx: click.Context, param: click.Parameter, values: tuple[str
     metavar="SECONDS",
     help="How long to wait for each response.",
 )
-@click.option("--json", "json_report", type=click.Path(dir_okay=False), metavar="FILE", help="Write a JSON report.")
-@click.option("--junit", "junit_report", type=click.Path(dir_okay=False), metavar="FILE", help="Write a JUnit XML report.")
+@click.option(
+    "--json", "json_report", type=click.Path(dir_okay=False), metavar="FILE", help="Write a JSON report."
+)
+@click.option(
+    "--junit",
+    "junit_report",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Write a JUnit XML report.",
+)
 @with_user_errors
 def verify(
     pact_files: tuple[str, ...],
@@ -130,9 +140,8 @@ def verify(
 
 
 def _can_print(text: str) -> bool:
-    stream = click.get_text_stream("stdout")
     try:
-        text.encode(getattr(stream, "encoding", None) or "ascii")
+        text.encode(getattr(sys.stdout, "encoding", None) or "ascii")
     except (UnicodeEncodeError, LookupError):
         return False
     return True

@@ -2,20 +2,25 @@
 
 Each part (method, path, query, headers, body, status) is compared on its own
 and every difference is reported, so the stub can explain a near miss in full.
+:func:`matches` gives the same verdict as ``match_request(...) == []`` but
+stops at the first difference, for choosing among candidates cheaply. Both
+take a :class:`PreparedRequest` (see :func:`prepare`) so that work depending
+only on the received request is done once for all candidates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
 from pactstub.loading.parse import parse_query_string
 from pactstub.matching import rules as r
-from pactstub.matching.body import match_body, param_problems
+from pactstub.matching.body import body_matches, match_body, param_problems
+from pactstub.matching.headers import TRANSPORT_HEADERS, header_mismatches, match_headers, received_headers
+from pactstub.matching.prepared import PreparedRequest, prepare
 from pactstub.matching.report import Mismatch
 from pactstub.model import (
-    Headers,
     HttpRequest,
     HttpResponse,
     Query,
@@ -24,40 +29,55 @@ from pactstub.model import (
     RuleSet,
 )
 
-#: Headers that the transport, not the consumer, decides; ignored unless strict.
-TRANSPORT_HEADERS: frozenset[str] = frozenset(
-    {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "te", "upgrade",
-     "accept-encoding", "version"}
-)  # fmt: skip
-#: Headers whose values are media types compared parameter by parameter.
-_MEDIA_TYPE_HEADERS = frozenset({"content-type", "accept"})
-
 
 def match_request(
-    expected: HttpRequest, actual: ReceivedRequest, *, strict_headers: bool = False
+    expected: HttpRequest, actual: ReceivedRequest | PreparedRequest, *, strict_headers: bool = False
 ) -> list[Mismatch]:
     """Every way ``actual`` differs from ``expected``; empty means it matches."""
+    prepared = prepare(actual)
+    request = prepared.request
     found: list[Mismatch] = []
-    if expected.method.upper() != actual.method.upper():
-        message = f"Expected method '{expected.method.upper()}' but was '{actual.method.upper()}'"
-        found.append(Mismatch("method", "method", expected.method.upper(), actual.method, message))
-    found.extend(_match_path(expected, actual.path))
+    if expected.method.upper() != prepared.method:
+        message = f"Expected method '{expected.method.upper()}' but was '{prepared.method}'"
+        found.append(Mismatch("method", "method", expected.method.upper(), request.method, message))
+    found.extend(_match_path(expected, request.path))
     if expected.exact_query is not None:
-        found.extend(_match_query_string(expected.exact_query, actual))
+        found.extend(_match_query_string(expected.exact_query, request))
     else:
-        found.extend(match_query(expected.query, actual.query, expected.rules.query))
+        found.extend(match_query(expected.query, request.query, expected.rules.query))
+    found.extend(header_mismatches(expected, prepared.headers, strict_headers))
     found.extend(
-        match_headers(expected.headers, actual.headers, expected.rules.header, strict=strict_headers)
+        match_body(
+            expected.body, prepared.body, prepared.content_type, strict=True, rules=expected.rules.body
+        )
     )
-    body = actual.body if actual.has_body or actual.body else b""
-    found.extend(match_body(expected.body, body, actual.content_type, strict=True, rules=expected.rules.body))
     return found
+
+
+def matches(
+    expected: HttpRequest, actual: ReceivedRequest | PreparedRequest, *, strict_headers: bool = False
+) -> bool:
+    """Whether ``match_request(expected, actual) == []``, stopping at the first difference."""
+    prepared = prepare(actual)
+    request = prepared.request
+    if expected.method.upper() != prepared.method or _match_path(expected, request.path):
+        return False
+    if expected.exact_query is not None:
+        if _match_query_string(expected.exact_query, request):
+            return False
+    elif match_query(expected.query, request.query, expected.rules.query):
+        return False
+    if header_mismatches(expected, prepared.headers, strict_headers, first=True):
+        return False
+    return body_matches(
+        expected.body, prepared.body, prepared.content_type, strict=True, rules=expected.rules.body
+    )
 
 
 def match_response(expected: HttpResponse, actual: ReceivedResponse) -> list[Mismatch]:
     """Every way a provider's response differs from the pact's; extra keys are allowed."""
     found = _match_status(expected, actual.status)
-    found.extend(match_headers(expected.headers, actual.headers, expected.rules.header, strict=False))
+    found.extend(header_mismatches(expected, received_headers(actual.headers), False))
     found.extend(
         match_body(expected.body, actual.body, actual.content_type, strict=False, rules=expected.rules.body)
     )
@@ -139,93 +159,11 @@ def match_query(expected: Query | None, actual: Query, rules: Mapping[str, RuleS
     return found
 
 
-# --------------------------------------------------------------------------- headers
-
-
-def match_headers(
-    expected: Headers | None,
-    actual: Sequence[tuple[str, str]],
-    rules: Mapping[str, RuleSet],
-    *,
-    strict: bool,
-) -> list[Mismatch]:
-    """Expected headers must be present (names case-insensitive); extra headers are fine."""
-    received: dict[str, list[str]] = {}
-    for name, value in actual:
-        received.setdefault(name.lower(), []).append(value.strip())
-    found: list[Mismatch] = []
-    for name, values in (expected or {}).items():
-        lower = name.lower()
-        if lower in TRANSPORT_HEADERS and not strict:
-            continue
-        want = ", ".join(v.strip() for v in values)
-        if lower not in received:
-            message = f"Expected a header '{name}' but was missing"
-            found.append(Mismatch("header", f"header {name}", want, None, message))
-            continue
-        have = ", ".join(received[lower])
-        for message in _header_problems(lower, name, list(values), received[lower], rules.get(lower)):
-            found.append(Mismatch("header", f"header {name}", want, have, message))
-    return found
-
-
-def _header_problems(
-    lower: str, name: str, want: list[str], have: list[str], rule: RuleSet | None
-) -> list[str]:
-    if rule is not None:
-        if len(want) == 1:
-            return [
-                f"Mismatch with header '{name}': {m}"
-                for m in r.apply(rule, r.check_text, want[0], ", ".join(have), False)
-            ]
-        problems: list[str] = []
-        for index, value in enumerate(have):
-            example = want[index] if index < len(want) else want[0]
-            problems.extend(
-                f"Mismatch with header '{name}': {m}"
-                for m in r.apply(rule, r.check_text, example, value, False)
-            )
-        return problems
-    if lower == "content-type":
-        expected_values, actual_values = [", ".join(want)], [", ".join(have)]
-    else:
-        expected_values, actual_values = _split(want), _split(have)
-    same = len(expected_values) == len(actual_values) and all(
-        _media_type_equal(e, a) if lower in _MEDIA_TYPE_HEADERS else e == a
-        for e, a in zip(expected_values, actual_values, strict=True)
-    )
-    if same:
-        return []
-    return [f"Expected header '{name}' to have value '{', '.join(want)}' but was '{', '.join(have)}'"]
-
-
-def _split(values: list[str]) -> list[str]:
-    """Comma-separated header values, one per item, whitespace around commas ignored."""
-    return [part.strip() for value in values for part in value.split(",")]
-
-
-def _media_type(value: str) -> tuple[str, dict[str, str]]:
-    parts = [part.strip() for part in value.split(";") if part.strip()]
-    base = parts[0] if parts else ""
-    params: dict[str, str] = {}
-    for part in parts[1:]:
-        key, _, val = part.partition("=")
-        params[key.strip().lower()] = val.strip()
-    return base, params
-
-
-def _media_type_equal(expected: str, actual: str) -> bool:
-    """Same type; every expected parameter present with the same value (charset any case)."""
-    want_base, want_params = _media_type(expected)
-    have_base, have_params = _media_type(actual)
-    if want_base != have_base:
-        return False
-    for key, value in want_params.items():
-        got = have_params.get(key)
-        if got is None:
-            return False
-        if key == "charset" and value.lower() != got.lower():
-            return False
-        if key != "charset" and value.strip('"') != got.strip('"'):
-            return False
-    return True
+__all__ = [
+    "TRANSPORT_HEADERS",
+    "match_headers",
+    "match_query",
+    "match_request",
+    "match_response",
+    "matches",
+]

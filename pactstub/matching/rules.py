@@ -83,6 +83,9 @@ def type_rule_defined(rules: Sequence[BodyRule], *locations: Sequence[str | int]
 
 def apply(rule_set: RuleSet, check: Check, expected: Any, actual: Any, cascaded: bool) -> list[str]:
     """Run every matcher; AND needs all to pass, OR needs one. Returns the messages."""
+    if len(rule_set.matchers) == 1:  # the common case; AND and OR agree on one matcher
+        message = check(rule_set.matchers[0], expected, actual, cascaded)
+        return [message] if message else []
     messages = [m for m in (check(matcher, expected, actual, cascaded) for matcher in rule_set.matchers) if m]
     if rule_set.combine == "OR" and len(messages) < len(rule_set.matchers):
         return []
@@ -187,29 +190,36 @@ def _check_json_kind(kind: str, actual: Any) -> str | None:
 
 
 def _check_type(matcher: Matcher, expected: Any, actual: Any, cascaded: bool) -> str | None:
-    if _kind(expected) != _kind(actual):
+    if type(expected) is not type(actual) and _kind(expected) != _kind(actual):
         return f"Expected {shown(actual)} to be the same type as {shown(expected)}"
     if cascaded or not isinstance(actual, list | dict):
         return None
-    return size_problem(matcher, len(actual), shown(actual))
+    return size_problem(matcher, len(actual), lambda: shown(actual))
 
 
-def size_problem(matcher: Matcher, size: int, described: str) -> str | None:
-    """The min/max size message for a collection of ``size`` items, or ``None`` when it fits."""
+def size_problem(matcher: Matcher, size: int, described: str | Callable[[], str]) -> str | None:
+    """The min/max size message for a collection of ``size`` items, or ``None`` when it fits.
+
+    ``described`` names the collection in the message; a function is only called for one.
+    """
     low = matcher.params.get("min") if matcher.kind in ("min", "minmax", "type") else None
     high = matcher.params.get("max") if matcher.kind in ("max", "minmax", "type") else None
     if isinstance(low, int) and size < low:
-        return f"Expected {described} to have minimum size of {low}"
+        return f"Expected {_described(described)} to have minimum size of {low}"
     if isinstance(high, int) and size > high:
-        return f"Expected {described} to have maximum size of {high}"
+        return f"Expected {_described(described)} to have maximum size of {high}"
     return None
+
+
+def _described(described: str | Callable[[], str]) -> str:
+    return described if isinstance(described, str) else described()
 
 
 def check_collection(matcher: Matcher, expected: Any, actual: Any, cascaded: bool) -> str | None:
     """A rule applied to a whole list or map before its items are compared."""
     kind = matcher.kind
     if kind in ("type", "min", "max", "minmax"):
-        return None if cascaded else size_problem(matcher, len(actual), shown(actual))
+        return None if cascaded else size_problem(matcher, len(actual), lambda: shown(actual))
     if kind == "equality":
         return (
             None

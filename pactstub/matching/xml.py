@@ -15,13 +15,29 @@ by prefix.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from pactstub.matching import rules as r
-from pactstub.matching.body import Location, Walk
+from pactstub.matching.prepared import ActualBody
+from pactstub.matching.ruletable import RuleState, either
+from pactstub.matching.walk import Location, Walk
+from pactstub.model import RuleSet
 
-#: One location in two spellings: by names, and with sibling positions.
-At = tuple[Location, Location]
+
+class At(NamedTuple):
+    """One location in two spellings (by names, and with sibling positions), with the rules at each."""
+
+    names: Location
+    indexed: Location
+    by_names: RuleState
+    by_index: RuleState
+
+    def chosen(self) -> tuple[RuleSet, bool] | None:
+        return either(self.by_names, self.by_index)
+
+    def typed(self) -> bool:
+        return self.by_names.typed or self.by_index.typed
 
 
 def _name(tag: str) -> str:
@@ -39,25 +55,36 @@ def _parse(text: bytes) -> ET.Element | str:
         return str(error)
 
 
-def compare_xml(walk: Walk, expected: str, actual: bytes) -> None:
+@lru_cache(maxsize=256)
+def _parse_expected(text: str) -> ET.Element | str:
+    """A pact's XML body, parsed once (matching only reads it)."""
+    return _parse(text.encode("utf-8"))
+
+
+def compare_xml(walk: Walk, expected: str, actual: bytes | ActualBody) -> None:
     """Compare an XML body; unparsable documents are reported, not raised."""
-    wanted, got = _parse(expected.encode("utf-8")), _parse(actual)
+    body = actual if isinstance(actual, ActualBody) else ActualBody(actual)
+    wanted, got = _parse_expected(expected), body.xml()
     if isinstance(wanted, str):
         walk.add((), expected, None, f"Failed to parse the expected body: '{wanted}'")
     if isinstance(got, str):
-        walk.add((), expected, actual.decode("utf-8", "replace"), f"Failed to parse the actual body: '{got}'")
+        walk.add((), expected, body.text(), f"Failed to parse the actual body: '{got}'")
     if isinstance(wanted, ET.Element) and isinstance(got, ET.Element):
-        root = (_name(wanted.tag),)
-        _element(walk, (root, root), wanted, got)
+        name = _name(wanted.tag)
+        state = walk.root.child(name)
+        _element(walk, At((name,), (name,), state, state), wanted, got)
 
 
 def _join(at: At, step: str, position: int | None = None) -> At:
-    names, indexed = at
-    return (*names, step), ((*indexed, position, step) if position is not None else (*indexed, step))
+    names, indexed, by_names, by_index = at
+    if position is None:
+        return At((*names, step), (*indexed, step), by_names.child(step), by_index.child(step))
+    indexed_state = by_index.child(position).child(step)
+    return At((*names, step), (*indexed, position, step), by_names.child(step), indexed_state)
 
 
 def _element(walk: Walk, at: At, expected: ET.Element, actual: ET.Element) -> None:
-    chosen = r.select(walk.rules, *at)
+    chosen = at.chosen()
     if chosen is not None:
         messages = r.apply(chosen[0], _check_element, expected, actual, chosen[1])
     elif expected.tag != actual.tag:
@@ -110,7 +137,7 @@ def _attributes(walk: Walk, at: At, expected: ET.Element, actual: ET.Element) ->
 
 
 def _value(walk: Walk, at: At, expected: str, actual: str) -> None:
-    chosen = r.select(walk.rules, *at)
+    chosen = at.chosen()
     if chosen is not None:
         messages = r.apply(chosen[0], r.check_text, expected, actual, chosen[1])
     else:
@@ -135,9 +162,9 @@ def _children(walk: Walk, at: At, expected: ET.Element, actual: ET.Element) -> N
         examples = [child for _, child in wanted.pop(name, [])]
         by_name = _join(at, name)
         if not examples:
-            if walk.strict or r.type_rule_defined(walk.rules, *by_name):
+            if walk.strict or by_name.typed():
                 walk.add(at[0], None, name, f"Unexpected child <{name}/>")
-        elif r.type_rule_defined(walk.rules, *by_name):
+        elif by_name.typed():
             for position, child in group:
                 _element(walk, _join(at, name, position), examples[0], child)
         else:

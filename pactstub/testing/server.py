@@ -181,7 +181,8 @@ class StubServer:
         if server is None or thread is None:
             return
         try:
-            server.shutdown()
+            if thread.is_alive():  # shutdown() would wait forever for a loop that is gone
+                server.shutdown()
             thread.join(STOP_TIMEOUT_S)
             self._connections.close(STOP_TIMEOUT_S)
         finally:

@@ -26,7 +26,14 @@ from pactstub.matching.http import match_response
 from pactstub.matching.report import Mismatch
 from pactstub.model import Interaction, Pact
 from pactstub.render.generators import GeneratorContext
-from pactstub.verify.replay import ProviderUnreachableError, ReplayError, Target, build_request, post_json, send
+from pactstub.verify.replay import (
+    ProviderUnreachableError,
+    ReplayError,
+    Target,
+    build_request,
+    post_json,
+    send,
+)
 
 __all__ = [
     "InteractionResult",
@@ -138,7 +145,9 @@ def verify(
     loaded = load_pacts(pacts)
     base = Target.parse(provider_base_url) if provider_base_url is not None else None
     options = _Options(
-        setup=Target.parse(provider_states_setup_url, "--provider-states-setup-url", "the provider state setup URL")
+        setup=Target.parse(
+            provider_states_setup_url, "--provider-states-setup-url", "the provider state setup URL"
+        )
         if provider_states_setup_url
         else None,
         description=_regex(filter_description, "--filter-description"),
@@ -186,7 +195,9 @@ def _selected(interaction: Interaction, options: _Options) -> bool:
 
 
 @contextmanager
-def _provider(base: Target | None, pacts: Sequence[Pact], templates: str | PathLike[str] | None) -> Iterator[Target]:
+def _provider(
+    base: Target | None, pacts: Sequence[Pact], templates: str | PathLike[str] | None
+) -> Iterator[Target]:
     """The provider to verify: the one at ``base``, or an in-process pactstub."""
     if base is not None:
         yield base
@@ -195,12 +206,17 @@ def _provider(base: Target | None, pacts: Sequence[Pact], templates: str | PathL
     from pactstub.config import Settings
     from pactstub.server import bind
 
-    settings = Settings(templates=Path(templates) if templates is not None else None, database_url="sqlite://")
+    settings = Settings(
+        templates=Path(templates) if templates is not None else None, database_url="sqlite://"
+    )
     app = StubApp(pacts, settings)
     try:
         bound = bind(app, "127.0.0.1", 0)
         thread = threading.Thread(
-            target=bound.server.serve_forever, kwargs={"poll_interval": 0.05}, name="pactstub-verify", daemon=True
+            target=bound.server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="pactstub-verify",
+            daemon=True,
         )
         thread.start()
         try:
@@ -271,7 +287,9 @@ def _change_state(
         raise ReplayError(f"provider state {action} for {name!r} failed: {error}") from error
     if not 200 <= response.status < 300:
         text = response.body[:200].decode("utf-8", "replace")
-        raise ReplayError(f"provider state {action} for {name!r} failed: HTTP {response.status} {text}".rstrip())
+        raise ReplayError(
+            f"provider state {action} for {name!r} failed: HTTP {response.status} {text}".rstrip()
+        )
     if action == "setup" and response.body:
         try:
             answer = json.loads(response.body)

@@ -115,10 +115,9 @@ def _query_string(request: HttpRequest, generators: Generators, ctx: GeneratorCo
     parts: list[str] = []
     for name, values in (request.query or {}).items():
         generator = generators.query.get(name)
-        for value in values:
-            if generator is not None:
-                value = str(generate(generator, value, ctx))
-            encoded = quote(name, safe=QUERY_COMPONENT_SAFE)
+        encoded = quote(name, safe=QUERY_COMPONENT_SAFE)
+        for example in values:
+            value = str(generate(generator, example, ctx)) if generator is not None else example
             parts.append(encoded if value is None else f"{encoded}={quote(value, safe=QUERY_COMPONENT_SAFE)}")
     return "&".join(parts)
 
@@ -167,7 +166,9 @@ def send(target: Target, request: WireRequest, timeout: float) -> ReceivedRespon
         try:
             connection.connect()
         except OSError as error:
-            raise ProviderUnreachableError(f"cannot reach {target.role} at {target.url}: {_reason(error)}") from error
+            raise ProviderUnreachableError(
+                f"cannot reach {target.role} at {target.url}: {_reason(error)}"
+            ) from error
         try:
             connection.putrequest(
                 request.method,
@@ -182,7 +183,7 @@ def send(target: Target, request: WireRequest, timeout: float) -> ReceivedRespon
             connection.endheaders(request.body)
             response = connection.getresponse()
             body = response.read()
-        except (TimeoutError, socket.timeout) as error:
+        except TimeoutError as error:
             raise ReplayError(f"no response within {timeout:g}s") from error
         except (OSError, http.client.HTTPException, ValueError) as error:
             raise ReplayError(f"request failed: {_reason(error)}") from error
@@ -203,7 +204,7 @@ def _reason(error: BaseException) -> str:
         return "connection refused"
     if isinstance(error, socket.gaierror):
         return f"unknown host ({error.strerror or error})"
-    if isinstance(error, TimeoutError | socket.timeout):
+    if isinstance(error, TimeoutError):
         return "timed out"
     if isinstance(error, OSError) and error.strerror:
         return error.strerror

@@ -42,7 +42,7 @@ def summary_line(result: VerificationResult) -> str:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 3] + "..."
 
 
@@ -108,7 +108,7 @@ def to_junit(result: VerificationResult) -> ET.Element:
         suite = ET.SubElement(
             root,
             "testsuite",
-            name=f"{run.consumer} -> {run.provider} ({run.name})",
+            name=_xml(f"{run.consumer} -> {run.provider} ({run.name})"),
             tests=str(len(cases)),
             failures=str(sum(1 for i in cases if not i.passed and i.error is None)),
             errors=str(sum(1 for i in cases if i.error is not None)),
@@ -118,7 +118,8 @@ def to_junit(result: VerificationResult) -> ET.Element:
         for item in cases:
             _testcase(suite, run.consumer, run.provider, item)
         for description in run.skipped:
-            case = ET.SubElement(suite, "testcase", classname=f"{run.consumer}.{run.provider}", name=description)
+            classname = _xml(f"{run.consumer}.{run.provider}")
+            case = ET.SubElement(suite, "testcase", classname=classname, name=_xml(description))
             ET.SubElement(case, "skipped", message="message interactions are not verified over HTTP")
     return root
 
@@ -128,7 +129,7 @@ def _testcase(suite: ET.Element, consumer: str, provider: str, item: Interaction
     case = ET.SubElement(
         suite,
         "testcase",
-        classname=f"{consumer}.{provider}",
+        classname=_xml(f"{consumer}.{provider}"),
         name=_xml(f"{item.description}{given}"),
         time=f"{item.duration:.3f}",
     )

@@ -20,7 +20,8 @@ from werkzeug.test import Client, EnvironBuilder
 
 from pactstub import create_app, load_pacts
 from pactstub.loading.parse import parse_query_string
-from pactstub.matching.http import match_request, match_response
+from pactstub.matching.http import match_request, match_response, matches
+from pactstub.matching.prepared import prepare
 from pactstub.model import ReceivedRequest, ReceivedResponse
 
 CASES = Path(__file__).parent / "cases"
@@ -122,6 +123,22 @@ def test_request_case(path: Path) -> None:
         found = match_request(expected, _received(case["actual"]))
         assert found, "the matcher must explain a miss"
         _check_listed(case, [m.to_json() for m in found])
+
+
+@pytest.mark.parametrize("path", _files("request"), ids=lambda p: p.stem)
+@pytest.mark.parametrize("strict_headers", [False, True], ids=["lenient", "strict"])
+def test_request_case_decides_like_it_explains(path: Path, strict_headers: bool) -> None:
+    """``matches`` and the prepared form give exactly what ``match_request`` gives."""
+    case = json.loads(path.read_text(encoding="utf-8"))
+    ok = {"status": 200, "body": MATCHED}
+    expected = load_pacts([_pact(case, case["expected"], ok)])[0].interactions[0].request
+    received = _received(case["actual"])
+    found = [m.to_json() for m in match_request(expected, received, strict_headers=strict_headers)]
+    prepared = prepare(received)
+    again = [m.to_json() for m in match_request(expected, prepared, strict_headers=strict_headers)]
+    assert again == found
+    assert matches(expected, received, strict_headers=strict_headers) == (found == [])
+    assert matches(expected, prepared, strict_headers=strict_headers) == (found == [])
 
 
 @pytest.mark.parametrize("path", _files("response"), ids=lambda p: p.stem)

@@ -123,7 +123,9 @@ def provider() -> Iterator[FakeProvider]:
         fake.thread.join()
 
 
-def v3_pact(*interactions: dict[str, Any], consumer: str = "shop", provider: str = "catalogue") -> dict[str, Any]:
+def v3_pact(
+    *interactions: dict[str, Any], consumer: str = "shop", provider: str = "catalogue"
+) -> dict[str, Any]:
     return {
         "consumer": {"name": consumer},
         "provider": {"name": provider},

@@ -84,7 +84,15 @@ def test_junit_report_marks_errors(provider: FakeProvider, tmp_path: Path) -> No
 def test_an_unwritable_report_is_a_user_error(
     cli: CliRunner, provider: FakeProvider, mixed: Path, tmp_path: Path
 ) -> None:
-    args = ["verify", "--pact", str(mixed), "--provider-base-url", provider.url, "--json", str(tmp_path / "no" / "r.json")]
+    args = [
+        "verify",
+        "--pact",
+        str(mixed),
+        "--provider-base-url",
+        provider.url,
+        "--json",
+        str(tmp_path / "no" / "r.json"),
+    ]
     result = cli.invoke(main, args)
     assert result.exit_code == 2
     assert "cannot write report" in result.output
@@ -98,7 +106,10 @@ def unused_port() -> int:
 
 def test_an_unreachable_provider_exits_2_with_a_clear_message(cli: CliRunner, write_pact: WritePact) -> None:
     url = f"http://127.0.0.1:{unused_port()}"
-    result = cli.invoke(main, ["verify", "--pact", str(write_pact(v3_pact(product_interaction()))), "--provider-base-url", url])
+    result = cli.invoke(
+        main,
+        ["verify", "--pact", str(write_pact(v3_pact(product_interaction()))), "--provider-base-url", url],
+    )
     assert result.exit_code == 2
     assert f"pactstub: error: cannot reach the provider at {url}: connection refused" in result.output
     assert "Traceback" not in result.output
@@ -106,10 +117,20 @@ def test_an_unreachable_provider_exits_2_with_a_clear_message(cli: CliRunner, wr
         verify(v3_pact(product_interaction()), url)
 
 
-def test_an_unreachable_state_url_exits_2(cli: CliRunner, write_pact: WritePact, provider: FakeProvider) -> None:
+def test_an_unreachable_state_url_exits_2(
+    cli: CliRunner, write_pact: WritePact, provider: FakeProvider
+) -> None:
     url = f"http://127.0.0.1:{unused_port()}/setup"
     pact = write_pact(v3_pact(product_interaction(providerState="x")))
-    args = ["verify", "--pact", str(pact), "--provider-base-url", provider.url, "--provider-states-setup-url", url]
+    args = [
+        "verify",
+        "--pact",
+        str(pact),
+        "--provider-base-url",
+        provider.url,
+        "--provider-states-setup-url",
+        url,
+    ]
     result = cli.invoke(main, args)
     assert result.exit_code == 2
     assert "cannot reach the provider state setup URL" in result.output
@@ -128,7 +149,9 @@ def test_a_bad_base_url_exits_2(cli: CliRunner, write_pact: WritePact, url: str)
     [("{not json", "invalid JSON"), (json.dumps({"interactions": "nope"}), "invalid pact")],
 )
 def test_a_bad_pact_exits_2(cli: CliRunner, write_pact: WritePact, content: str, message: str) -> None:
-    result = cli.invoke(main, ["verify", "--pact", str(write_pact(content)), "--provider-base-url", "http://127.0.0.1:1"])
+    result = cli.invoke(
+        main, ["verify", "--pact", str(write_pact(content)), "--provider-base-url", "http://127.0.0.1:1"]
+    )
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output

@@ -64,7 +64,9 @@ def write_templates(root: Path, pact_stem: str, bodies: dict[str, str]) -> Path:
     return folder
 
 
-def test_a_template_that_breaks_the_contract_fails(cli: CliRunner, write_pact: WritePact, tmp_path: Path) -> None:
+def test_a_template_that_breaks_the_contract_fails(
+    cli: CliRunner, write_pact: WritePact, tmp_path: Path
+) -> None:
     pact = write_pact(tiny_pact(), "tiny.json")
     templates = write_templates(tmp_path, "tiny", {"a-product": '{"id": "ten", "name": "pen", "price": 1.5}'})
     result = cli.invoke(main, ["verify", "--pact", str(pact), "--templates", str(templates)])
