@@ -118,8 +118,10 @@ def _sample_under_load(
     _, errors = spy.communicate(timeout=duration + 60)
     if spy.returncode != 0 or not output.exists():
         raise RuntimeError(f"py-spy failed: {errors.decode(errors='replace')[-2000:]}")
-    done = results[0] if results else None
-    summary = f"{request.label}: {done.rps:,.0f} rps, p50 {done.p50_ms:.2f} ms while sampled\n" if done else ""
+    summary = ""
+    if results:
+        done = results[0]
+        summary = f"{request.label}: {done.rps:,.0f} rps, p50 {done.p50_ms:.2f} ms while sampled\n"
     return summary, output.read_text(encoding="utf-8")
 
 
