@@ -12,6 +12,7 @@ from pactstub.app import StubApp, create_app
 from pactstub.errors import ConfigError, PactLoadError, PactstubError, Problem, StoreError, TemplateError
 from pactstub.loading import load_pacts
 from pactstub.model import Interaction, Pact
+from pactstub.verify import verify
 
 __all__ = [
     "ConfigError",
@@ -26,4 +27,5 @@ __all__ = [
     "__version__",
     "create_app",
     "load_pacts",
+    "verify",
 ]

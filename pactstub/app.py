@@ -274,7 +274,7 @@ class StubApp:
     ) -> JournalEntry:
         return JournalEntry(
             sequence=self.journal.next_sequence(),
-            time=_now(),
+            timestamp=time.time(),
             method=received.method,
             path=received.path,
             query=received.query_string or "",

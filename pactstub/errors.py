@@ -63,3 +63,7 @@ class StoreError(PactstubError):
 
 class ConfigError(PactstubError):
     """An option or environment setting has a value pactstub cannot use."""
+
+
+class ProviderUnreachableError(PactstubError):
+    """``verify`` could not connect to the provider (or its provider-state URL)."""

@@ -8,6 +8,7 @@ request threads never take a lock on the hot path.
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +40,8 @@ class JournalEntry:
     """One request as the stub saw and answered it."""
 
     sequence: int
-    time: str
+    #: seconds since the epoch; formatted only when the journal is read
+    timestamp: float
     method: str
     path: str
     query: str
@@ -59,7 +61,7 @@ class JournalEntry:
     def to_json(self) -> dict[str, Any]:
         return {
             "sequence": self.sequence,
-            "time": self.time,
+            "time": datetime.fromtimestamp(self.timestamp, UTC).isoformat(),
             "method": self.method,
             "path": self.path,
             "query": self.query,

@@ -18,7 +18,7 @@ from typing import Any
 
 import rstr
 
-from pactstub.datetimes import ISO_DATE, ISO_DATETIME, ISO_TIME, format_now
+from pactstub.render.dates import ISO_DATE, ISO_DATETIME, ISO_TIME, format_now
 from pactstub.model import Generator, Generators, PathTokens
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
@@ -43,10 +43,11 @@ def _random_int(params: Mapping[str, Any], example: Any, ctx: GeneratorContext) 
 
 
 def _random_decimal(params: Mapping[str, Any], example: Any, ctx: GeneratorContext) -> float:
+    """A decimal of exactly ``digits`` significant digits (no trailing zero to lose)."""
     digits = max(2, int(params.get("digits", 10)))
-    whole = random.randint(1, 9) * 10 ** (digits - 2) + random.randint(0, 10 ** (digits - 2) - 1)
+    middle = "".join(random.choices(string.digits, k=digits - 2))
+    text = f"{random.randint(1, 9)}{middle}{random.randint(1, 9)}"
     point = random.randint(1, digits - 1)
-    text = str(whole)
     return float(text[:point] + "." + text[point:])
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from pactstub.errors import ConfigError, PactstubError
+from pactstub.errors import ConfigError, ProviderUnreachableError
 from pactstub.model import Body, Generators, HttpRequest, ReceivedResponse
 from pactstub.render.generators import GeneratorContext, apply_to_body, generate
 
@@ -29,10 +29,6 @@ RAW_QUERY_SAFE = "%&=:@!$'()*+,;/?~"
 #: a name or value of the query map (``&``, ``=``, ``+`` and ``#`` are escaped)
 QUERY_COMPONENT_SAFE = "!$'()*,;:@/?~"
 JSON_TYPE = "application/json"
-
-
-class ProviderUnreachableError(PactstubError):
-    """The provider (or its provider-state URL) did not accept a connection."""
 
 
 class ReplayError(Exception):

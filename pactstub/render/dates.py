@@ -1,9 +1,9 @@
-"""Java date-time patterns (as Pact files write them) in Python terms.
+"""Formatting the current time by a Java date-time pattern, for the date generators.
 
-Pact's ``date``/``time``/``timestamp`` matchers and ``Date``/``Time``/``DateTime``
-generators take ``java.text.SimpleDateFormat``/``DateTimeFormatter`` patterns
-such as ``yyyy-MM-dd'T'HH:mm:ss.SSSX``. Both the matcher and the generator use
-this one translation, so what pactstub generates it also accepts.
+Pact's ``Date``/``Time``/``DateTime`` generators take ``DateTimeFormatter``
+patterns such as ``yyyy-MM-dd'T'HH:mm:ss.SSSX``; they are translated once into
+``strftime`` directives. (Checking a value against such a pattern is the
+matcher's job: :mod:`pactstub.matching.formats`.)
 """
 
 from __future__ import annotations
@@ -44,12 +44,13 @@ _LETTERS: tuple[tuple[str, str], ...] = (
     ("SS", "%f"),
     ("S", "%f"),
     ("a", "%p"),
-    ("XXX", "%:z"),
-    ("XX", "%z"),
-    ("X", "%z"),
-    ("xxx", "%:z"),
-    ("xx", "%z"),
-    ("Z", "%z"),
+    # zone offsets are written by _zone(): strftime's %z has no colon form before 3.12
+    ("XXX", "\x01X:"),
+    ("XX", "\x01X"),
+    ("X", "\x01X"),
+    ("xxx", "\x01x:"),
+    ("xx", "\x01x"),
+    ("Z", "\x01x"),
     ("z", "%Z"),
 )
 
@@ -93,35 +94,20 @@ def to_strftime(pattern: str) -> str:
 
 def format_now(pattern: str, now: datetime) -> str:
     """Format a moment by a Java pattern (milliseconds for ``SSS``, as Java does)."""
-    text = now.strftime(to_strftime(pattern).replace("%f", "\x00"))
+    # C strftime stops at NUL, so the placeholders are other control characters
+    text = now.strftime(to_strftime(pattern).replace("%f", "\x02"))
     fraction = re.search(r"S+", pattern)
     if fraction:
-        text = text.replace("\x00", f"{now.microsecond:06d}"[: len(fraction.group(0))])
-    return text
+        text = text.replace("\x02", f"{now.microsecond:06d}"[: len(fraction.group(0))])
+    return re.sub("\x01([Xx])(:?)", lambda m: _zone(now, m.group(1) == "X", m.group(2)), text)
 
 
-def matches_pattern(value: str, pattern: str) -> bool:
-    """Whether ``value`` is a date-time written in ``pattern``."""
-    try:
-        format_ = to_strftime(pattern)
-    except PatternError:
-        return False
-    try:
-        datetime.strptime(value, format_.replace("%:z", "%z"))
-    except ValueError:
-        return False
-    return True
-
-
-def is_iso(value: str, kind: str) -> bool:
-    """Whether ``value`` is an ISO-8601 date, time or date-time (for rules without a format)."""
-    try:
-        if kind == "date":
-            datetime.strptime(value, "%Y-%m-%d")
-        elif kind == "time":
-            datetime.strptime(value[:8], "%H:%M:%S")
-        else:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
+def _zone(now: datetime, z_for_utc: bool, colon: str) -> str:
+    """``+02:00``/``+0200``; ``X`` letters write UTC as ``Z``."""
+    offset = now.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    if minutes == 0 and z_for_utc:
+        return "Z"
+    sign = "+" if minutes >= 0 else "-"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}{colon}{minutes:02d}"
