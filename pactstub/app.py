@@ -232,7 +232,7 @@ class StubApp:
             "closest": [c.to_json() for c in closest],
             "mismatches": [m.to_json() for m in closest[0].mismatches],
         }
-        template = self.templates.for_no_match(near[0][0].interaction.pact_name)
+        template = self.templates.for_no_match(closest[0].pact)
         if template is None:
             return _json(explanation, status), entry
         context = replace(self._template_context(_base_url(environ), received, None), no_match=explanation)

@@ -8,9 +8,9 @@ request threads never take a lock on the hot path.
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from pactstub.matching.report import Mismatch

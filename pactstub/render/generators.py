@@ -18,8 +18,8 @@ from typing import Any
 
 import rstr
 
-from pactstub.render.dates import ISO_DATE, ISO_DATETIME, ISO_TIME, format_now
 from pactstub.model import Generator, Generators, PathTokens
+from pactstub.render.dates import ISO_DATE, ISO_DATETIME, ISO_TIME, format_now
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 

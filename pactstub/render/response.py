@@ -36,7 +36,8 @@ def render_example(
         status = int(generate(generators.status, status, ctx))
     headers = _headers(response.headers or {}, generators.header, ctx)
     body = body_override() if body_override is not None else _body_bytes(response.body, response, ctx)
-    if response.body is not None and response.body.kind == "json" and not _has(headers, "content-type"):
+    json_body = body_override is not None or (response.body is not None and response.body.kind == "json")
+    if json_body and not _has(headers, "content-type"):
         headers.append(("Content-Type", JSON_TYPE))
     return RenderedResponse(status, headers, body)
 

@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from pactstub.config import DEFAULT_STATE_HEADER
-from pactstub.errors import ConfigError
+from pactstub.errors import ConfigError, ProviderUnreachableError
 from pactstub.loading import PactSource, load_pacts
 from pactstub.matching.http import match_response
 from pactstub.matching.report import Mismatch
 from pactstub.model import Interaction, Pact
 from pactstub.render.generators import GeneratorContext
 from pactstub.verify.replay import (
-    ProviderUnreachableError,
     ReplayError,
     Target,
     build_request,
