@@ -36,9 +36,7 @@ def handle_admin(app: StubApp, request: Request) -> Response:
             app.journal.clear()
             return Response(status=204)
         if name == "reset" and method == "POST":
-            app.store.reset(request.args.get("collection") or None)
-            if not request.args.get("collection"):
-                app.journal.clear()
+            app.reset(request.args.get("collection") or None)
             return _json({"reset": True, "collection": request.args.get("collection")})
         if name == "state" and method == "GET":
             return _json(app.store.snapshot())

@@ -100,6 +100,16 @@ class StubApp:
                     )
         return self._store
 
+    def reset(self, collection: str | None = None) -> None:
+        """Clear records and restart counters (of one collection, or all and the journal).
+
+        A store that was never opened has nothing to forget and is not opened for it.
+        """
+        if self._store is not None:
+            self._store.reset(collection)
+        if collection is None:
+            self.journal.clear()
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()

@@ -99,9 +99,9 @@ def verify(
     in-memory store, which shows that templates and state stay within the
     contract.
     """
-    from pactstub.verify import InteractionResult
-    from pactstub.verify import verify as run
-    from pactstub.verify.report import ASCII_MARKS, PASS_MARKS, interaction_lines, summary_line
+    from pactstub.verification import InteractionResult
+    from pactstub.verification import verify as run
+    from pactstub.verification.report import ASCII_MARKS, PASS_MARKS, interaction_lines, summary_line
 
     if filter_state is not None and filter_no_state:
         raise click.UsageError("--filter-state and --filter-no-state exclude each other")
@@ -129,11 +129,11 @@ def verify(
     )
     click.echo(summary_line(result))
     if json_report:
-        from pactstub.verify.report import write_json
+        from pactstub.verification.report import write_json
 
         write_json(json_report, result)
     if junit_report:
-        from pactstub.verify.report import write_junit
+        from pactstub.verification.report import write_junit
 
         write_junit(junit_report, result)
     sys.exit(0 if result.passed else 1)

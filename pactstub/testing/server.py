@@ -245,11 +245,11 @@ class StubServer:
 
     def reset(self) -> None:
         """Forget every request and restart counters and records (the store)."""
-        self.app.journal.clear()
         self._crashes.clear()
-        # Only a store that was opened has anything to forget; do not open one to empty it.
-        if self.app._store is not None and not self._app_closed:
-            self.app.store.reset()
+        if self._app_closed:
+            self.app.journal.clear()
+        else:
+            self.app.reset()
 
     @property
     def requests(self) -> list[JournalEntry]:

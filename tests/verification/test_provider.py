@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from pactstub.cli import main
-from pactstub.verify import verify
-from tests.verify.conftest import PRODUCT, FakeProvider, product_interaction, v3_pact
+from pactstub.verification import verify
+from tests.verification.conftest import PRODUCT, FakeProvider, product_interaction, v3_pact
 
 WritePact = Callable[..., Path]
 

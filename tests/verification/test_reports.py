@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from pactstub import PactLoadError
 from pactstub.cli import main
-from pactstub.verify import ProviderUnreachableError, verify
-from tests.verify.conftest import PRODUCT, FakeProvider, product_interaction, v3_pact
+from pactstub.verification import ProviderUnreachableError, verify
+from tests.verification.conftest import PRODUCT, FakeProvider, product_interaction, v3_pact
 
 WritePact = Callable[..., Path]
 
@@ -69,7 +69,7 @@ def test_junit_report(cli: CliRunner, provider: FakeProvider, mixed: Path, tmp_p
 
 
 def test_junit_report_marks_errors(provider: FakeProvider, tmp_path: Path) -> None:
-    from pactstub.verify.report import to_junit
+    from pactstub.verification.report import to_junit
 
     provider.state_answer.status = 503
     pact = v3_pact(product_interaction(providerStates=[{"name": "x"}]))

@@ -26,7 +26,7 @@ from pactstub.matching.http import match_response
 from pactstub.matching.report import Mismatch
 from pactstub.model import Interaction, Pact
 from pactstub.render.generators import GeneratorContext
-from pactstub.verify.replay import (
+from pactstub.verification.replay import (
     ReplayError,
     Target,
     build_request,

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from pactstub.cli import main
-from pactstub.verify import verify
+from pactstub.verification import verify
 from tests.conftest import EPX_PACT, TEMPLATES
-from tests.verify.conftest import product_interaction, v3_pact
+from tests.verification.conftest import product_interaction, v3_pact
 
 WritePact = Callable[..., Path]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pactstub.errors import ConfigError
-from pactstub.verify import InteractionResult, VerificationResult
+from pactstub.verification import InteractionResult, VerificationResult
 
 #: how much of an expected or actual value a text line shows
 VALUE_WIDTH = 160
