@@ -1,27 +1,47 @@
-"""The ``pactstub`` command: a click group; each command lives in its own module."""
+"""The ``pactstub`` command: a click group; each command lives in its own module.
+
+Commands are imported when they run, not when the group loads, so
+``pactstub verify`` (which CI may start hundreds of times) does not pay for
+SQLAlchemy and Alembic, which only ``serve``, ``db`` and ``state`` need.
+"""
 
 from __future__ import annotations
+
+import importlib
 
 import click
 
 from pactstub import __version__
-from pactstub.cli.db import db
-from pactstub.cli.list_interactions import list_interactions
-from pactstub.cli.serve import serve
-from pactstub.cli.state import state
-from pactstub.cli.verify import verify
+
+#: command name -> "module:attribute" of its click command
+COMMANDS = {
+    "serve": "pactstub.cli.serve:serve",
+    "list-interactions": "pactstub.cli.list_interactions:list_interactions",
+    "verify": "pactstub.cli.verify:verify",
+    "db": "pactstub.cli.db:db",
+    "state": "pactstub.cli.state:state",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attribute = target.partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+
+@click.group(
+    cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="pactstub")
 def main() -> None:
     """Serve Pact contracts as a working HTTP provider, and verify providers against them."""
 
-
-main.add_command(serve)
-main.add_command(list_interactions)
-main.add_command(verify)
-main.add_command(db)
-main.add_command(state)
 
 __all__ = ["main"]

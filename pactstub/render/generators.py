@@ -144,6 +144,21 @@ def generate(generator: Generator, example: Any, ctx: GeneratorContext) -> Any:
     return GENERATORS[generator.type](generator.params, example, ctx)
 
 
+def apply_to_headers(
+    headers: Mapping[str, tuple[str, ...]], generators: Generators, ctx: GeneratorContext
+) -> list[tuple[str, str]]:
+    """Header lines with generated values where a generator names the header (any case)."""
+    lowered = {name.lower(): generator for name, generator in generators.header.items()}
+    result: list[tuple[str, str]] = []
+    for name, values in headers.items():
+        generator = lowered.get(name.lower())
+        if generator is not None:
+            result.append((name, str(generate(generator, ", ".join(values), ctx))))
+        else:
+            result.extend((name, value) for value in values)
+    return result
+
+
 def apply_to_body(value: Any, generators: Generators, ctx: GeneratorContext) -> Any:
     """A copy of a JSON body with every generator applied at its path(s)."""
     if not generators.body:

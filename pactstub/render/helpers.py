@@ -15,6 +15,13 @@
 ``created_at`` is ISO-8601 UTC with a ``Z`` and is added to a document unless
 it has a field of that name itself. The store is opened on the first call, so
 a template that uses none of these never touches the database.
+
+One render is one unit of work (:class:`pactstub.state.store.UnitOfWork`): the
+first helper call takes a connection, the first ``next_id`` or ``save`` begins
+the write transaction, and :meth:`Helpers.commit` (the render succeeded) or
+:meth:`Helpers.rollback` (it failed) ends it. A template that fails halfway
+therefore leaves no record and no counter change behind, and a render's writes
+cost one commit, not one each.
 """
 
 from __future__ import annotations
@@ -40,25 +47,42 @@ def _with_created_at(data: Mapping[str, Any], created_at: datetime) -> dict[str,
 
 
 class Helpers:
-    """The helper functions bound to one request's store."""
+    """The helper functions of one render, and its unit of work on the store."""
 
     def __init__(self, store: Callable[[], Any]) -> None:
         self._store = store
+        self._unit: Any = None
+
+    def _work(self) -> Any:
+        """The render's unit of work, begun on the first helper call."""
+        if self._unit is None:
+            self._unit = self._store().unit()
+        return self._unit
+
+    def commit(self) -> None:
+        """The render succeeded: make its writes durable (``StoreError`` if that fails)."""
+        if self._unit is not None:
+            self._unit.commit()
+
+    def rollback(self) -> None:
+        """The render failed: undo its writes, so they never happened."""
+        if self._unit is not None:
+            self._unit.rollback()
 
     def next_id(self, counter: str, start: int = 1) -> int:
         """The counter's next value (``start`` when it is new)."""
-        return int(self._store().next_value(counter, start))
+        return int(self._work().next_value(counter, start))
 
     def save(self, collection: str, document: Mapping[str, Any]) -> dict[str, Any]:
         """Store ``document`` in ``collection``; the document as stored, with ``created_at``."""
         if not isinstance(document, Mapping):
             raise TypeError(f"save({collection!r}, ...) takes a JSON object, not {type(document).__name__}")
-        record = self._store().save(collection, document)
+        record = self._work().save(collection, document)
         return _with_created_at(record.data, record.created_at)
 
     def find(self, collection: str, **fields: Any) -> list[dict[str, Any]]:
         """The documents of ``collection`` whose ``fields`` match, oldest first."""
-        return [_with_created_at(r.data, r.created_at) for r in self._store().find(collection, **fields)]
+        return [_with_created_at(r.data, r.created_at) for r in self._work().find(collection, **fields)]
 
     @staticmethod
     def now() -> str:

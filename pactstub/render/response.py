@@ -7,12 +7,11 @@ template for the interaction; then the template's output replaces the body.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from pactstub.model import Body, HttpResponse
-from pactstub.render.generators import GeneratorContext, apply_to_body, generate
+from pactstub.render.generators import GeneratorContext, apply_to_body, apply_to_headers, generate
 
 JSON_TYPE = "application/json"
 
@@ -34,26 +33,12 @@ def render_example(
     status = response.status
     if generators.status is not None:
         status = int(generate(generators.status, status, ctx))
-    headers = _headers(response.headers or {}, generators.header, ctx)
+    headers = apply_to_headers(response.headers or {}, generators, ctx)
     body = body_override() if body_override is not None else _body_bytes(response.body, response, ctx)
     json_body = body_override is not None or (response.body is not None and response.body.kind == "json")
     if json_body and not _has(headers, "content-type"):
         headers.append(("Content-Type", JSON_TYPE))
     return RenderedResponse(status, headers, body)
-
-
-def _headers(
-    headers: Mapping[str, tuple[str, ...]], generators: Mapping[str, Any], ctx: GeneratorContext
-) -> list[tuple[str, str]]:
-    result: list[tuple[str, str]] = []
-    lowered = {name.lower(): g for name, g in generators.items()}
-    for name, values in headers.items():
-        generator = lowered.get(name.lower())
-        if generator is not None:
-            result.append((name, str(generate(generator, ", ".join(values), ctx))))
-        else:
-            result.extend((name, value) for value in values)
-    return result
 
 
 def _body_bytes(body: Body | None, response: HttpResponse, ctx: GeneratorContext) -> bytes:

@@ -31,6 +31,7 @@ file and, where known, the template line; the app answers it with a 500.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -47,7 +48,7 @@ import jinja2
 from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from pactstub.errors import TemplateError
+from pactstub.errors import StoreError, TemplateError
 from pactstub.model import Interaction, Pact
 from pactstub.render.context import RequestView, TemplateContext
 from pactstub.render.helpers import Helpers, iso_utc
@@ -128,8 +129,25 @@ class ResponseTemplate:
         return f"ResponseTemplate({str(self.path)!r})"
 
     def render(self, context: TemplateContext) -> bytes:
-        """The body for one request; :class:`TemplateError` if it fails or is not JSON."""
-        variables = _variables(context)
+        """The body for one request; :class:`TemplateError` if it fails or is not JSON.
+
+        The state helpers' writes are committed once the body is known to be good,
+        and rolled back when it is not: a failed render leaves the store unchanged.
+        """
+        helpers = Helpers(context.store)
+        try:
+            body = self._render(_variables(context, helpers))
+        except BaseException:
+            with contextlib.suppress(StoreError):  # the template's error is the one to report
+                helpers.rollback()
+            raise
+        try:
+            helpers.commit()
+        except StoreError as error:
+            raise TemplateError(str(self.path), f"the state could not be saved: {error}") from error
+        return body
+
+    def _render(self, variables: dict[str, Any]) -> bytes:
         try:
             text = self._template.render(variables)
         except TemplateError:
@@ -157,9 +175,8 @@ class ResponseTemplate:
         return line
 
 
-def _variables(context: TemplateContext) -> dict[str, Any]:
+def _variables(context: TemplateContext, helpers: Helpers) -> dict[str, Any]:
     interaction = context.interaction
-    helpers = Helpers(context.store)
     variables: dict[str, Any] = {
         "request": context.request,
         "interaction": _interaction_view(interaction),

@@ -33,7 +33,10 @@ __all__ = [
     "check_name",
     "json_equal",
     "json_object",
+    "matches",
+    "needles",
     "parse",
+    "serialize",
 ]
 
 FORMAT_VERSION = 1
@@ -96,6 +99,58 @@ def json_equal(actual: Any, expected: Any) -> bool:
     if isinstance(actual, list) and isinstance(expected, list):
         return len(actual) == len(expected) and all(map(json_equal, actual, expected))
     return type(actual) is type(expected) and actual == expected
+
+
+def serialize(document: Any) -> str:
+    """The text a document is stored as, on both databases (the engines' JSON serializer).
+
+    Always :func:`json.dumps` with its default separators (``", "``, ``": "``) and
+    ASCII escapes: :func:`needles` relies on exactly this layout.
+    """
+    return json.dumps(document)
+
+
+#: Integers below this are written the same way as an int (``5``) and as a float
+#: (``5.0``), digit for digit; beyond it a float may be written ``1e+16``.
+_EXACT_INTEGERS = 2**53
+
+
+def needles(name: str, value: Any) -> tuple[str, ...]:
+    """Pieces of stored text, one of which is in every document whose ``name`` equals ``value``.
+
+    A prefilter for ``find``: the database keeps the text :func:`serialize` wrote,
+    and a top-level field ``name`` equal to ``value`` (:func:`json_equal`) is
+    written as one of these strings, so a document without any of them cannot
+    match. The converse is not true (the piece may be in a nested object, or
+    in a longer number): matches are always re-checked with :func:`json_equal`.
+    Numbers get every spelling an equal number may have (``5``, ``5.0``,
+    ``-0.0``) followed by what may follow a value in an object (``,`` or ``}``);
+    objects and arrays (whose keys may be in another order, whose numbers may
+    be spelt differently) only the key and the opening bracket.
+    """
+    key = serialize(name) + ": "
+    if value is None or isinstance(value, bool | str):
+        return (key + serialize(value),)
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not value.is_integer():
+            spellings = [repr(value)]  # json.dumps writes a float as its repr
+        elif value == 0:
+            spellings = ["0", "0.0", "-0.0"]
+        elif abs(value) < _EXACT_INTEGERS:
+            spellings = [str(int(value)), f"{int(value)}.0"]
+        else:
+            return (key,)
+        return tuple(key + spelling + end for spelling in spellings for end in (",", "}"))
+    if isinstance(value, dict):
+        return (key + "{",)
+    if isinstance(value, list):
+        return (key + "[",)
+    return (key,)
+
+
+def matches(data: Mapping[str, Any], expected: Mapping[str, Any]) -> bool:
+    """Whether every field of ``expected`` is in ``data`` with an equal JSON value."""
+    return all(name in data and json_equal(data[name], value) for name, value in expected.items())
 
 
 def _fail(where: str, message: str) -> StateDocumentError:

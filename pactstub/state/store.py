@@ -2,29 +2,54 @@
 
 A stub that hands out ids (``jobs`` from 123, ``runs`` from 978) must never hand out
 one twice: not between threads, gunicorn workers, servers on one PostgreSQL database,
-nor after a crash. So every counter is one row, bumped with a single
-``UPDATE ... SET value = value + 1 RETURNING value`` in its own committed transaction,
-and created on first use by ``INSERT ... ON CONFLICT DO NOTHING`` so that two
-processes creating it at once both succeed.
+nor after a crash of pactstub. So every counter is one row, bumped with a single
+``UPDATE ... SET value = value + 1 RETURNING value`` in a write transaction that is
+committed before the value leaves pactstub, and created on first use by
+``INSERT ... ON CONFLICT DO NOTHING`` so that two processes creating it at once
+both succeed.
+
+Units of work. Everything goes through a :class:`UnitOfWork`: one connection, taken
+on its first statement. Reads before its first write need no transaction of their
+own (SQLite: no ``BEGIN`` at all, a statement in autocommit mode; PostgreSQL: an
+autocommit connection), so a lookup costs one statement. The first write opens the
+write transaction, which then holds every later read and write of the unit, and
+:meth:`UnitOfWork.commit` ends it: a template render is one unit, so its writes
+land together or, if the template fails, not at all (``Store.next_value`` and the
+other one-call methods are units of one statement). Counter values taken in a unit
+that is rolled back were never handed out, and are handed out again.
 
 SQLite (the embedded default) runs in WAL mode with a busy timeout, and write
 transactions start with ``BEGIN IMMEDIATE``: concurrent writers queue for the lock
 up front instead of failing with "database is locked" when a read turns into a write.
 The driver's own transaction handling is switched off so those BEGINs are ours.
+Threads of one process also queue on a lock of their own before ``BEGIN IMMEDIATE``,
+so they wait for each other without SQLite's sleeping busy handler.
+
+Durability: SQLite runs with ``synchronous = NORMAL``. In WAL mode a commit is then
+written to the WAL file (the OS has it once ``COMMIT`` returns) but not fsynced;
+fsyncs happen at checkpoints only. A crash or kill of pactstub loses nothing
+committed: a value handed out stays handed out after a restart. An OS crash or a
+power loss, though, may lose the last transactions, and their counter values
+could be handed out again. That is the accepted trade-off for a test stub: with
+``FULL``, the fsync of every commit was over half the time of a templated request
+(about 10 ms per commit), and a machine crash ends the test run that relied on
+those ids anyway. The database file is never corrupted by it (WAL guarantees that
+with ``NORMAL``). PostgreSQL keeps the server's own settings (``synchronous_commit``).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, Engine, Table, delete, event, func, select, text, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, event, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
@@ -35,7 +60,15 @@ from pactstub.state import documents
 from pactstub.state import migrate as migrations
 from pactstub.state.models import Base
 
-__all__ = ["DEFAULT_URL", "DatabaseSettings", "Record", "StateDocumentError", "Store", "create_engine"]
+__all__ = [
+    "DEFAULT_URL",
+    "DatabaseSettings",
+    "Record",
+    "StateDocumentError",
+    "Store",
+    "UnitOfWork",
+    "create_engine",
+]
 
 DEFAULT_URL = "sqlite:///pactstub.sqlite3"
 SQLITE_BUSY_TIMEOUT_S = 30.0
@@ -144,20 +177,36 @@ def create_engine(settings: DatabaseSettings) -> Engine:
         "max_overflow": settings.max_overflow,
         "pool_timeout": settings.pool_timeout,
     }
+    # Pinned, not left to SQLAlchemy's default: find() searches the stored text.
+    json_args: dict[str, Any] = {"json_serializer": documents.serialize}
     if _is_memory(url):
         # One connection for everyone: each new connection would be a new, empty database.
-        engine = sa.create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        engine = sa.create_engine(
+            url, poolclass=StaticPool, connect_args={"check_same_thread": False}, **json_args
+        )
     elif url.get_backend_name() == "sqlite":
-        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, **pool_args)
+        engine = sa.create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, **json_args, **pool_args
+        )
     else:
         # READ COMMITTED whatever the server default: the counter UPDATE must see the
-        # row as committed by others, not fail with a serialization error.
-        engine = sa.create_engine(url, pool_pre_ping=True, isolation_level="READ COMMITTED", **pool_args)
+        # row as committed by others, not fail with a serialization error. Pre-ping
+        # (a SELECT 1 per checkout, one per request) stays: a sandbox's database may
+        # restart under a long-lived stub.
+        engine = sa.create_engine(
+            url, pool_pre_ping=True, isolation_level=_PG_ISOLATION, **json_args, **pool_args
+        )
     if url.get_backend_name() == "sqlite":
         _sqlite_transactions(engine)
     if not _is_memory(url):
         _guard_fork(engine)
     return engine
+
+
+_PG_ISOLATION = "READ COMMITTED"
+#: Execution option of a connection whose statements run outside any transaction
+#: (SQLite: no BEGIN is sent; PostgreSQL uses an autocommit connection instead).
+_READ_OPTION = "pactstub_read"
 
 
 def _sqlite_transactions(engine: Engine) -> None:
@@ -167,12 +216,16 @@ def _sqlite_transactions(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = FULL")  # a handed-out value survives power loss too
+        # Survives a crash of the process, not of the OS: see the module docstring.
+        cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
-        write = connection.get_execution_options().get(migrations.WRITE_OPTION, False)
+        options = connection.get_execution_options()
+        if options.get(_READ_OPTION, False):
+            return  # autocommit: each statement is its own implicit read transaction
+        write = options.get(migrations.WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
@@ -195,6 +248,203 @@ def _insert(dialect_name: str) -> Any:
     return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
 
 
+# Statements built once; only their parameters change (building and cache-keying a
+# statement per call was a visible share of a templated request).
+_BUMP = (
+    update(_COUNTERS)
+    .where(_COUNTERS.c.name == bindparam("counter"))
+    .values(value=_COUNTERS.c.value + 1)
+    .returning(_COUNTERS.c.value)
+)
+_PEEK = select(_COUNTERS.c.value).where(_COUNTERS.c.name == bindparam("counter"))
+_SAVE = sa.insert(_RECORDS).returning(_RECORDS.c.id)
+_CREATE = {
+    dialect: _insert(dialect)(_COUNTERS)
+    .values(name=bindparam("counter"), value=bindparam("start"))
+    .on_conflict_do_nothing(index_elements=["name"])
+    .returning(_COUNTERS.c.value)
+    for dialect in ("sqlite", "postgresql")
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _find_statement(dialect: str, shape: tuple[int, ...]) -> sa.Select[Any]:
+    """The records of ``:collection`` holding, for field ``i``, one of ``:n{i}_{j}`` in their text.
+
+    ``shape`` is the number of needles of each field (:func:`documents.needles`).
+    """
+    stored = sa.cast(_RECORDS.c.data, sa.Text)
+    position = func.strpos if dialect == "postgresql" else func.instr
+    statement = select(_RECORDS).where(_RECORDS.c.collection == bindparam("collection"))
+    for field, count in enumerate(shape):
+        statement = statement.where(
+            sa.or_(*(position(stored, bindparam(f"n{field}_{j}")) > 0 for j in range(count)))
+        )
+    return statement.order_by(_RECORDS.c.id)
+
+
+class UnitOfWork:
+    """Reads and writes on one connection, written all together or not at all.
+
+    Got from :meth:`Store.unit`. The connection is taken on the first statement;
+    reads before the first write run outside any transaction, the first write
+    begins the write transaction (SQLite: ``BEGIN IMMEDIATE``) that every later
+    statement joins. :meth:`commit` or :meth:`rollback` ends the unit and gives
+    the connection back; as a context manager it commits, or rolls back when
+    the block raises. Used by one thread at a time.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._held = ExitStack()  # the store's lock, the connection, the write lock
+        self._connection: Connection | None = None
+        self._writing = False
+        self._finished = False
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_rest: object) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.rollback()
+
+    @property
+    def wrote(self) -> bool:
+        """Whether the unit has begun its write transaction."""
+        return self._writing
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except SQLAlchemyError as error:
+            raise self._store._error(error) from error
+
+    def _connect(self) -> Connection:
+        if self._finished:
+            raise StoreError("this unit of work is already committed or rolled back")
+        if self._connection is None:
+            self._held.enter_context(self._store._lock)
+            try:
+                with self._errors():
+                    connection = self._held.enter_context(self._store._engine.connect())
+                    if connection.dialect.name == "postgresql":
+                        connection.execution_options(isolation_level="AUTOCOMMIT")
+                    else:
+                        connection.execution_options(**{_READ_OPTION: True})
+            except BaseException:
+                self._held.close()
+                raise
+            self._connection = connection
+        return self._connection
+
+    def _read(self, statement: sa.Executable, parameters: Mapping[str, Any]) -> list[sa.Row[Any]]:
+        connection = self._connect()
+        with self._errors():
+            rows = list(connection.execute(statement, parameters).all())
+            if not self._writing:
+                connection.commit()  # no statement: nothing was begun (see _READ_OPTION)
+        return rows
+
+    def _write(self) -> Connection:
+        """The connection, in the unit's write transaction (begun on the first write)."""
+        connection = self._connect()
+        if not self._writing:
+            self._held.enter_context(self._store._write_lock)
+            with self._errors():
+                connection.commit()  # ends the (empty) autobegun read transaction, if any
+                if connection.dialect.name == "postgresql":
+                    connection.execution_options(isolation_level=_PG_ISOLATION)
+                else:
+                    connection.execution_options(**{_READ_OPTION: False, migrations.WRITE_OPTION: True})
+                connection.begin()
+            self._writing = True
+        return connection
+
+    def commit(self) -> None:
+        """Make every write of the unit durable (see the module docstring) and end it."""
+        if self._finished:
+            return
+        try:
+            if self._connection is not None and self._writing:
+                with self._errors():
+                    self._connection.commit()
+        except BaseException:
+            self.rollback()
+            raise
+        self._end()
+
+    def rollback(self) -> None:
+        """Forget every write of the unit and end it; counter values taken are free again."""
+        if self._finished:
+            return
+        try:
+            if self._connection is not None:
+                with self._errors():
+                    self._connection.rollback()
+        finally:
+            self._end()
+
+    def _end(self) -> None:
+        self._finished = True
+        self._connection = None
+        self._held.close()
+
+    # -- counters ---------------------------------------------------------------------
+
+    def next_value(self, counter: str, start: int = 1) -> int:
+        """See :meth:`Store.next_value`."""
+        documents.check_name(counter, "counter")
+        documents.check_int(start, "start")
+        connection = self._write()
+        with self._errors():
+            value = connection.execute(_BUMP, {"counter": counter}).scalar_one_or_none()
+            if value is None:
+                create = _CREATE[connection.dialect.name]
+                value = connection.execute(create, {"counter": counter, "start": start}).scalar_one_or_none()
+            if value is None:  # another process created it between our two statements
+                value = connection.execute(_BUMP, {"counter": counter}).scalar_one()
+        return int(value)
+
+    def peek(self, counter: str) -> int | None:
+        """See :meth:`Store.peek`."""
+        rows = self._read(_PEEK, {"counter": counter})
+        return int(rows[0][0]) if rows else None
+
+    # -- records ----------------------------------------------------------------------
+
+    def save(self, collection: str, data: Mapping[str, Any]) -> Record:
+        """See :meth:`Store.save`."""
+        documents.check_name(collection, "collection")
+        document = documents.json_object(data, "data")
+        created_at = datetime.now(UTC)
+        connection = self._write()
+        with self._errors():
+            record_id = connection.execute(
+                _SAVE, {"collection": collection, "data": document, "created_at": created_at}
+            ).scalar_one()
+        return Record(collection, int(record_id), document, created_at)
+
+    def find(self, collection: str, **fields: Any) -> list[Record]:
+        """See :meth:`Store.find`."""
+        expected = documents.json_object(fields, "fields")
+        parameters: dict[str, Any] = {"collection": collection}
+        shape: list[int] = []
+        for field, (name, value) in enumerate(expected.items()):
+            needles = documents.needles(name, value)
+            shape.append(len(needles))
+            parameters.update({f"n{field}_{j}": needle for j, needle in enumerate(needles)})
+        dialect = self._connect().dialect.name
+        rows = self._read(_find_statement(dialect, tuple(shape)), parameters)
+        return [
+            Record(row.collection, int(row.id), row.data, row.created_at)
+            for row in rows
+            if documents.matches(row.data, expected)
+        ]
+
+
 class Store:
     """The counter and record store on one database; safe to share between threads.
 
@@ -205,9 +455,12 @@ class Store:
     def __init__(self, settings: DatabaseSettings | str = DEFAULT_SETTINGS, *, migrate: bool = True) -> None:
         self.settings = DatabaseSettings(url=settings) if isinstance(settings, str) else settings
         self._engine = create_engine(self.settings)
-        self._lock: AbstractContextManager[Any] = (
-            threading.RLock() if isinstance(self._engine.pool, StaticPool) else nullcontext()
-        )
+        one_connection = isinstance(self._engine.pool, StaticPool)
+        # In memory: one connection, so one user at a time (the lock is held per unit).
+        self._lock: AbstractContextManager[Any] = threading.RLock() if one_connection else nullcontext()
+        # SQLite file: writers of this process queue here, not in SQLite's busy handler.
+        sqlite_file = self._engine.dialect.name == "sqlite" and not one_connection
+        self._write_lock: AbstractContextManager[Any] = threading.RLock() if sqlite_file else nullcontext()
         if migrate:
             try:
                 migrations.upgrade(self._engine)
@@ -230,9 +483,16 @@ class Store:
         """Close every pooled connection."""
         self._engine.dispose()
 
+    def unit(self) -> UnitOfWork:
+        """A unit of work: several reads and writes committed together (see :class:`UnitOfWork`)."""
+        return UnitOfWork(self)
+
+    def _error(self, error: SQLAlchemyError) -> StoreError:
+        return StoreError(f"database {self.settings.safe_url()}: {migrations.describe_error(error)}")
+
     @contextmanager
     def _transaction(self, *, write: bool = False, snapshot: bool = False) -> Iterator[Connection]:
-        with self._lock:
+        with self._lock, self._write_lock if write else nullcontext():
             try:
                 with self._engine.connect() as connection:
                     if write:
@@ -242,8 +502,7 @@ class Store:
                     with connection.begin():
                         yield connection
             except SQLAlchemyError as error:
-                reason = migrations.describe_error(error)
-                raise StoreError(f"database {self.settings.safe_url()}: {reason}") from error
+                raise self._error(error) from error
 
     # -- counters ---------------------------------------------------------------------
 
@@ -252,74 +511,34 @@ class Store:
 
         ``start`` only matters when the counter does not exist yet (or after a reset).
         """
-        documents.check_name(counter, "counter")
-        documents.check_int(start, "start")
-        bump = (
-            update(_COUNTERS)
-            .where(_COUNTERS.c.name == counter)
-            .values(value=_COUNTERS.c.value + 1)
-            .returning(_COUNTERS.c.value)
-        )
-        with self._transaction(write=True) as connection:
-            value = connection.execute(bump).scalar_one_or_none()
-            if value is None:
-                create = (
-                    _insert(connection.dialect.name)(_COUNTERS)
-                    .values(name=counter, value=start)
-                    .on_conflict_do_nothing(index_elements=["name"])
-                    .returning(_COUNTERS.c.value)
-                )
-                value = connection.execute(create).scalar_one_or_none()
-            if value is None:  # another process created it between our two statements
-                value = connection.execute(bump).scalar_one()
-        return int(value)
+        with self.unit() as unit:
+            return unit.next_value(counter, start)
 
     def peek(self, counter: str) -> int | None:
         """The last value handed out, without taking one; ``None`` before the first."""
-        with self._transaction() as connection:
-            value = connection.execute(
-                select(_COUNTERS.c.value).where(_COUNTERS.c.name == counter)
-            ).scalar_one_or_none()
-        return None if value is None else int(value)
+        with self.unit() as unit:
+            return unit.peek(counter)
 
     # -- records ----------------------------------------------------------------------
 
     def save(self, collection: str, data: Mapping[str, Any]) -> Record:
         """Store a JSON object; the record returned holds it as it will be read back."""
-        documents.check_name(collection, "collection")
-        document = documents.json_object(data, "data")
-        created_at = datetime.now(UTC)
-        with self._transaction(write=True) as connection:
-            record_id = connection.execute(
-                sa.insert(_RECORDS)
-                .values(collection=collection, data=document, created_at=created_at)
-                .returning(_RECORDS.c.id)
-            ).scalar_one()
-        return Record(collection, int(record_id), document, created_at)
+        with self.unit() as unit:
+            return unit.save(collection, data)
 
     def find(self, collection: str, **fields: Any) -> list[Record]:
         """The collection's records whose top-level ``fields`` equal the values given.
 
-        Filtering is done in Python over the collection (read in insertion order),
-        not in SQL: JSON equality then means the same on SQLite and PostgreSQL (``1``
-        is not ``"1"`` nor ``true``; nested objects compare whole), which per-dialect
-        JSON extraction does not give. A field missing from a record never matches,
-        not even ``None``. Stub collections are small, so the scan is cheap.
+        JSON equality, the same on SQLite and PostgreSQL: ``1`` is not ``"1"`` nor
+        ``true``, ``1`` is ``1.0``, nested objects compare whole. A field missing
+        from a record never matches, not even ``None``. The database narrows the
+        collection down to the records whose stored text holds the field with that
+        value (:func:`~pactstub.state.documents.needles`: a plain substring search,
+        no JSON parsing, so no dialect's JSON rules), in insertion order; each of
+        those is then checked in Python with that equality.
         """
-        expected = documents.json_object(fields, "fields")
-        with self._transaction() as connection:
-            rows = connection.execute(
-                select(_RECORDS).where(_RECORDS.c.collection == collection).order_by(_RECORDS.c.id)
-            ).all()
-        records = [Record(row.collection, int(row.id), row.data, row.created_at) for row in rows]
-        return [
-            record
-            for record in records
-            if all(
-                name in record.data and documents.json_equal(record.data[name], value)
-                for name, value in expected.items()
-            )
-        ]
+        with self.unit() as unit:
+            return unit.find(collection, **fields)
 
     # -- whole state ------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit
 
 from pactstub.errors import ConfigError, ProviderUnreachableError
 from pactstub.model import Body, Generators, HttpRequest, ReceivedResponse
-from pactstub.render.generators import GeneratorContext, apply_to_body, generate
+from pactstub.render.generators import GeneratorContext, apply_to_body, apply_to_headers, generate
 
 #: characters kept as they are in a path (everything else is percent-encoded)
 PATH_SAFE = "/:@!$&'()*+,;=~"
@@ -93,7 +93,7 @@ def build_request(
     query = _query_string(request, generators, ctx)
     if query:
         wire_target += "?" + query
-    headers = _headers(request.headers or {}, generators.header, ctx)
+    headers = apply_to_headers(request.headers or {}, generators, ctx)
     replaced = {name.lower() for name, _ in extra_headers}
     headers = [(name, value) for name, value in headers if name.lower() not in replaced]
     headers.extend(extra_headers)
@@ -116,20 +116,6 @@ def _query_string(request: HttpRequest, generators: Generators, ctx: GeneratorCo
             value = str(generate(generator, example, ctx)) if generator is not None else example
             parts.append(encoded if value is None else f"{encoded}={quote(value, safe=QUERY_COMPONENT_SAFE)}")
     return "&".join(parts)
-
-
-def _headers(
-    headers: Mapping[str, tuple[str, ...]], generators: Mapping[str, Any], ctx: GeneratorContext
-) -> list[tuple[str, str]]:
-    lowered = {name.lower(): generator for name, generator in generators.items()}
-    result: list[tuple[str, str]] = []
-    for name, values in headers.items():
-        generator = lowered.get(name.lower())
-        if generator is not None:
-            result.append((name, str(generate(generator, ", ".join(values), ctx))))
-        else:
-            result.extend((name, value) for value in values)
-    return result
 
 
 def _body_bytes(body: Body | None, generators: Generators, ctx: GeneratorContext) -> bytes | None:
