@@ -42,8 +42,8 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -52,7 +52,8 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, event, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection, StaticPool
 
 from pactstub.errors import ConfigError, StoreError
@@ -150,6 +151,7 @@ def _without_password(url: str) -> str:
 
 
 _N = TypeVar("_N", int, float)
+_T = TypeVar("_T")
 
 
 def _env_number(environ: Mapping[str, str], name: str, kind: type[_N], default: _N, *, minimum: _N) -> _N:
@@ -189,24 +191,33 @@ def create_engine(settings: DatabaseSettings) -> Engine:
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, **json_args, **pool_args
         )
     else:
-        # READ COMMITTED whatever the server default: the counter UPDATE must see the
-        # row as committed by others, not fail with a serialization error. Pre-ping
-        # (a SELECT 1 per checkout, one per request) stays: a sandbox's database may
-        # restart under a long-lived stub.
-        engine = sa.create_engine(
-            url, pool_pre_ping=True, isolation_level=_PG_ISOLATION, **json_args, **pool_args
-        )
+        # No pre-ping: a unit of work replaces a dropped connection itself (see UnitOfWork).
+        engine = sa.create_engine(url, **json_args, **pool_args)
     if url.get_backend_name() == "sqlite":
         _sqlite_transactions(engine)
+    else:
+        _postgres_sessions(engine)
     if not _is_memory(url):
         _guard_fork(engine)
     return engine
 
 
-_PG_ISOLATION = "READ COMMITTED"
 #: Execution option of a connection whose statements run outside any transaction
 #: (SQLite: no BEGIN is sent; PostgreSQL uses an autocommit connection instead).
 _READ_OPTION = "pactstub_read"
+
+
+def _postgres_sessions(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # READ COMMITTED whatever the server default: the counter UPDATE must see the
+        # row as committed by others, not fail with a serialization error. Set for the
+        # session, once, rather than as psycopg2's isolation level: with a level of its
+        # own, psycopg2 sends a SET on every switch in or out of autocommit (each unit).
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        cursor.close()
+        dbapi_connection.commit()
 
 
 def _sqlite_transactions(engine: Engine) -> None:
@@ -283,6 +294,31 @@ def _find_statement(dialect: str, shape: tuple[int, ...]) -> sa.Select[Any]:
     return statement.order_by(_RECORDS.c.id)
 
 
+def _replace_if_dropped(connection: Connection) -> None:
+    """Pre-ping for the rare whole-state transactions (reset, export...), which cannot retry.
+
+    The statement is run on the DBAPI connection so SQLAlchemy begins nothing;
+    a connection the PostgreSQL server dropped is invalidated, and the next
+    statement on ``connection`` takes a new one (or reports why it cannot).
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    try:
+        cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_connection.rollback()  # type: ignore[union-attr]
+    except Exception as error:  # a connection that cannot run SELECT 1 is of no use either
+        connection.invalidate(error)
+
+
+def _end_autocommit(dbapi_connection: Any) -> None:
+    """Back to transactions before a unit's PostgreSQL connection returns to the pool."""
+    with suppress(Exception):  # a dropped connection is discarded anyway
+        dbapi_connection.autocommit = False
+
+
 class UnitOfWork:
     """Reads and writes on one connection, written all together or not at all.
 
@@ -292,13 +328,20 @@ class UnitOfWork:
     statement joins. :meth:`commit` or :meth:`rollback` ends the unit and gives
     the connection back; as a context manager it commits, or rolls back when
     the block raises. Used by one thread at a time.
+
+    A pooled PostgreSQL connection the server has dropped meanwhile (a restarted
+    sandbox database) fails the unit's first statement; nothing of the unit has
+    happened then, so the statement is run again once on a new connection. This
+    replaces SQLAlchemy's pre-ping, a ``SELECT 1`` round trip on every checkout.
     """
 
     def __init__(self, store: Store) -> None:
         self._store = store
         self._held = ExitStack()  # the store's lock, the connection, the write lock
         self._connection: Connection | None = None
+        self._dbapi: DBAPIConnection | None = None
         self._writing = False
+        self._statements = 0
         self._finished = False
 
     def __enter__(self) -> UnitOfWork:
@@ -310,58 +353,65 @@ class UnitOfWork:
         else:
             self.rollback()
 
-    @property
-    def wrote(self) -> bool:
-        """Whether the unit has begun its write transaction."""
-        return self._writing
-
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except SQLAlchemyError as error:
-            raise self._store._error(error) from error
-
-    def _connect(self) -> Connection:
+    def _run(self, action: Callable[[Connection], _T], *, write: bool) -> _T:
+        """``action`` on the unit's connection, in the write transaction if ``write``."""
         if self._finished:
             raise StoreError("this unit of work is already committed or rolled back")
+        for attempt in (1, 2):
+            try:
+                result = action(self._begin_write() if write else self._connect())
+            except DBAPIError as error:
+                if attempt == 1 and self._statements == 0 and error.connection_invalidated:
+                    self._release()  # a dead pooled connection: take another, nothing is lost
+                    continue
+                raise self._store._error(error) from error
+            except SQLAlchemyError as error:
+                raise self._store._error(error) from error
+            self._statements += 1
+            return result
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _connect(self) -> Connection:
         if self._connection is None:
             self._held.enter_context(self._store._lock)
             try:
-                with self._errors():
-                    connection = self._held.enter_context(self._store._engine.connect())
-                    if connection.dialect.name == "postgresql":
-                        connection.execution_options(isolation_level="AUTOCOMMIT")
-                    else:
-                        connection.execution_options(**{_READ_OPTION: True})
+                connection = self._held.enter_context(self._store._engine.connect())
+                if connection.dialect.name == "postgresql":
+                    # On the driver, not through SQLAlchemy's isolation level: flipping
+                    # psycopg2's flag never talks to the server (set_isolation_level may).
+                    self._dbapi = connection.connection.dbapi_connection
+                    self._dbapi.autocommit = True  # type: ignore[union-attr]
+                    self._held.callback(_end_autocommit, self._dbapi)
+                else:
+                    connection.execution_options(**{_READ_OPTION: True})
             except BaseException:
                 self._held.close()
                 raise
             self._connection = connection
         return self._connection
 
-    def _read(self, statement: sa.Executable, parameters: Mapping[str, Any]) -> list[sa.Row[Any]]:
-        connection = self._connect()
-        with self._errors():
-            rows = list(connection.execute(statement, parameters).all())
-            if not self._writing:
-                connection.commit()  # no statement: nothing was begun (see _READ_OPTION)
-        return rows
-
-    def _write(self) -> Connection:
+    def _begin_write(self) -> Connection:
         """The connection, in the unit's write transaction (begun on the first write)."""
         connection = self._connect()
         if not self._writing:
             self._held.enter_context(self._store._write_lock)
-            with self._errors():
-                connection.commit()  # ends the (empty) autobegun read transaction, if any
-                if connection.dialect.name == "postgresql":
-                    connection.execution_options(isolation_level=_PG_ISOLATION)
-                else:
-                    connection.execution_options(**{_READ_OPTION: False, migrations.WRITE_OPTION: True})
-                connection.begin()
+            connection.commit()  # ends the (empty) autobegun read transaction, if any
+            if connection.dialect.name == "postgresql":
+                self._dbapi.autocommit = False  # type: ignore[union-attr]
+            else:
+                connection.execution_options(**{_READ_OPTION: False, migrations.WRITE_OPTION: True})
+            connection.begin()
             self._writing = True
         return connection
+
+    def _read(self, statement: sa.Executable, parameters: Mapping[str, Any]) -> list[sa.Row[Any]]:
+        def read(connection: Connection) -> list[sa.Row[Any]]:
+            rows = list(connection.execute(statement, parameters).all())
+            if not self._writing:
+                connection.commit()  # no statement: nothing was begun (see _READ_OPTION)
+            return rows
+
+        return self._run(read, write=False)
 
     def commit(self) -> None:
         """Make every write of the unit durable (see the module docstring) and end it."""
@@ -369,8 +419,10 @@ class UnitOfWork:
             return
         try:
             if self._connection is not None and self._writing:
-                with self._errors():
+                try:
                     self._connection.commit()
+                except SQLAlchemyError as error:
+                    raise self._store._error(error) from error
         except BaseException:
             self.rollback()
             raise
@@ -382,15 +434,22 @@ class UnitOfWork:
             return
         try:
             if self._connection is not None:
-                with self._errors():
+                try:
                     self._connection.rollback()
+                except SQLAlchemyError as error:
+                    raise self._store._error(error) from error
         finally:
             self._end()
 
+    def _release(self) -> None:
+        """Give back the connection and the locks; the unit may take them again."""
+        self._connection = self._dbapi = None
+        self._writing = False
+        self._held.close()
+
     def _end(self) -> None:
         self._finished = True
-        self._connection = None
-        self._held.close()
+        self._release()
 
     # -- counters ---------------------------------------------------------------------
 
@@ -398,15 +457,17 @@ class UnitOfWork:
         """See :meth:`Store.next_value`."""
         documents.check_name(counter, "counter")
         documents.check_int(start, "start")
-        connection = self._write()
-        with self._errors():
+
+        def bump(connection: Connection) -> int:
             value = connection.execute(_BUMP, {"counter": counter}).scalar_one_or_none()
             if value is None:
                 create = _CREATE[connection.dialect.name]
                 value = connection.execute(create, {"counter": counter, "start": start}).scalar_one_or_none()
             if value is None:  # another process created it between our two statements
                 value = connection.execute(_BUMP, {"counter": counter}).scalar_one()
-        return int(value)
+            return int(value)
+
+        return self._run(bump, write=True)
 
     def peek(self, counter: str) -> int | None:
         """See :meth:`Store.peek`."""
@@ -420,11 +481,8 @@ class UnitOfWork:
         documents.check_name(collection, "collection")
         document = documents.json_object(data, "data")
         created_at = datetime.now(UTC)
-        connection = self._write()
-        with self._errors():
-            record_id = connection.execute(
-                _SAVE, {"collection": collection, "data": document, "created_at": created_at}
-            ).scalar_one()
+        row = {"collection": collection, "data": document, "created_at": created_at}
+        record_id = self._run(lambda connection: connection.execute(_SAVE, row).scalar_one(), write=True)
         return Record(collection, int(record_id), document, created_at)
 
     def find(self, collection: str, **fields: Any) -> list[Record]:
@@ -436,11 +494,10 @@ class UnitOfWork:
             needles = documents.needles(name, value)
             shape.append(len(needles))
             parameters.update({f"n{field}_{j}": needle for j, needle in enumerate(needles)})
-        dialect = self._connect().dialect.name
-        rows = self._read(_find_statement(dialect, tuple(shape)), parameters)
+        statement = _find_statement(self._store._engine.dialect.name, tuple(shape))
         return [
             Record(row.collection, int(row.id), row.data, row.created_at)
-            for row in rows
+            for row in self._read(statement, parameters)
             if documents.matches(row.data, expected)
         ]
 
@@ -495,11 +552,13 @@ class Store:
         with self._lock, self._write_lock if write else nullcontext():
             try:
                 with self._engine.connect() as connection:
+                    _replace_if_dropped(connection)
                     if write:
                         connection.execution_options(**{migrations.WRITE_OPTION: True})
-                    if snapshot and connection.dialect.name == "postgresql":
-                        connection.execution_options(isolation_level="REPEATABLE READ")
                     with connection.begin():
+                        if snapshot and connection.dialect.name == "postgresql":
+                            # For this transaction only (see _postgres_sessions).
+                            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                         yield connection
             except SQLAlchemyError as error:
                 raise self._error(error) from error

@@ -115,3 +115,17 @@ def test_a_taken_port_is_a_clear_error(serve: Any, epx_pact: Path, tmp_path: Pat
     assert result.returncode == 1
     assert f"Port {port} is in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_sigint_stops_the_server_cleanly_and_frees_the_port(serve: Any, epx_pact: Path, tmp_path: Path) -> None:
+    import signal
+    import socket
+
+    server = serve("--pact", str(epx_pact), "--port", "0", "--database-url", f"sqlite:///{tmp_path}/s.db")
+    port = int(server.url.rsplit(":", 1)[1])
+    server.process.send_signal(signal.SIGINT)
+    assert server.process.wait(timeout=15) == 0
+    server.stop()
+    assert "Traceback" not in server.stderr
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))

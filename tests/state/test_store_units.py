@@ -263,20 +263,21 @@ def test_threads_with_units_never_share_a_value(database_url: str) -> None:
         assert [r.data["id"] for r in store.find("jobs")] == sorted(taken)
 
 
-def _take_then_die(url: str, results: Any) -> None:
+def _take_then_die(url: str, sender: Any) -> None:
     with Store(url) as store:
-        results.put([store.next_value("jobs", 1) for _ in range(30)])
+        sender.send([store.next_value("jobs", 1) for _ in range(30)])  # written before it returns
         os.kill(os.getpid(), signal.SIGKILL)  # no close, no clean shutdown
 
 
 def test_values_survive_a_killed_process(database_url: str) -> None:
     """synchronous=NORMAL: a commit is in the WAL once it returns, even if the process dies."""
     context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    process = context.Process(target=_take_then_die, args=(database_url, results))
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_take_then_die, args=(database_url, sender))
     process.start()
     try:
-        taken = results.get(timeout=120)
+        assert receiver.poll(120)
+        taken = receiver.recv()
     finally:
         process.join(timeout=60)
     assert process.exitcode == -signal.SIGKILL
@@ -349,3 +350,51 @@ def test_a_failing_template_leaves_no_record_and_no_counter_change(
         assert [r.data["id"] for r in app.store.find("jobs")] == [100, 101]
     finally:
         app.close()
+
+
+def _drop_connection(store: Store) -> None:
+    """Terminate, from outside, the server session of the store's one pooled connection."""
+    with store.engine.connect() as connection:
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        connection.rollback()
+    admin = sa.create_engine(store.engine.url, poolclass=sa.NullPool)
+    try:
+        with admin.connect() as connection:
+            assert connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+            for _ in range(50):  # until the server has ended it
+                alive = connection.execute(
+                    sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+                ).scalar()
+                if not alive:
+                    break
+                time.sleep(0.05)
+    finally:
+        admin.dispose()
+
+
+def test_a_connection_dropped_by_the_server_is_replaced(postgres_url: str) -> None:
+    """A restarted sandbox database: no request fails for the pooled connections it dropped."""
+    with Store(postgres_url) as store:
+        store.next_value("jobs", 1)
+        for operation in (
+            lambda: store.find("jobs"),
+            lambda: store.next_value("jobs"),
+            lambda: store.save("jobs", {"id": 3}),
+            lambda: store.reset("nothing"),
+            store.export,
+        ):
+            _drop_connection(store)
+            operation()
+        assert store.peek("jobs") == 2
+        assert [r.data for r in store.find("jobs")] == [{"id": 3}]
+
+
+def test_postgres_transactions_are_read_committed_whatever_the_server_default(postgres_url: str) -> None:
+    url = sa.make_url(postgres_url)
+    options = url.query["options"] + " -cdefault_transaction_isolation=serializable"
+    with Store(url.update_query_dict({"options": options}).render_as_string(hide_password=False)) as store:
+        with store.engine.connect() as connection:
+            assert connection.exec_driver_sql("SHOW transaction_isolation").scalar() == "read committed"
+        with store.unit() as unit:
+            assert unit.next_value("jobs") == 1
+        assert store.export()["counters"] == {"jobs": 1}  # its snapshot: repeatable read

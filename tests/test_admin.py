@@ -1,0 +1,96 @@
+"""The stub's own endpoints under ``/_pactstub/``: state, reset, journal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from werkzeug.test import Client
+
+from pactstub import create_app
+from tests.conftest import EPX_PACT, S3_PACT, TEMPLATES
+
+HEADERS = {
+    "Offline-Token": "Bearer t",
+    "content-type": "application/json",
+    "fredcli-version": "0.4.0",
+    "user-agent": "epx_client_1.2.2",
+}
+
+
+@pytest.fixture
+def stub() -> Client:
+    return Client(create_app([EPX_PACT, S3_PACT], templates=TEMPLATES))
+
+
+def register(stub: Client) -> int:
+    response = stub.post("/jobs/register", data=json.dumps({"tags": ["t"]}), headers=HEADERS)
+    assert response.status_code == 200
+    assert response.json is not None
+    return int(response.json["id"])
+
+
+def test_state_shows_counters_and_collection_sizes(stub: Client) -> None:
+    register(stub)
+    register(stub)
+    state = stub.get("/_pactstub/state").json
+    assert state is not None
+    assert state["counters"]["jobs"] == 124
+    assert state["collections"]["jobs"] == 2
+
+
+def test_reset_restarts_counters_and_clears_records_and_journal(stub: Client) -> None:
+    assert register(stub) == 123
+    response = stub.post("/_pactstub/reset")
+    assert response.status_code == 200
+    assert stub.get("/_pactstub/requests").json == []
+    state = stub.get("/_pactstub/state").json
+    assert state is not None
+    assert state["collections"].get("jobs", 0) == 0
+    assert register(stub) == 123
+
+
+def test_reset_of_one_collection_keeps_the_others(stub: Client) -> None:
+    job = register(stub)
+    runs = {
+        "runRequests": [
+            {
+                **json.loads(EPX_PACT.read_text())["interactions"][4]["request"]["body"]["runRequests"][0],
+                "jobId": job,
+            }
+        ]
+    }
+    assert stub.post("/runs", data=json.dumps(runs), headers=HEADERS).status_code == 200
+    stub.post("/_pactstub/reset?collection=runs")
+    state = stub.get("/_pactstub/state").json
+    assert state is not None
+    assert state["collections"].get("runs", 0) == 0
+    assert state["collections"]["jobs"] == 1
+    assert len(stub.get("/_pactstub/requests").json or []) == 2
+
+
+def test_the_journal_can_be_cleared(stub: Client) -> None:
+    register(stub)
+    assert stub.delete("/_pactstub/requests").status_code == 204
+    assert stub.get("/_pactstub/requests").json == []
+
+
+def test_an_unknown_admin_endpoint_lists_the_known_ones(stub: Client) -> None:
+    response = stub.get("/_pactstub/nothing")
+    assert response.status_code == 404
+    assert response.json is not None
+    assert "POST reset" in response.json["endpoints"]
+
+
+def test_the_admin_prefix_is_never_matched_against_the_pact(tmp_path: Path) -> None:
+    pact = tmp_path / "p.json"
+    interaction = {
+        "description": "x",
+        "request": {"method": "GET", "path": "/_pactstub/state"},
+        "response": {},
+    }
+    pact.write_text(json.dumps({"interactions": [interaction]}), encoding="utf-8")
+    body = Client(create_app([pact])).get("/_pactstub/state").json
+    assert body is not None
+    assert "counters" in body
