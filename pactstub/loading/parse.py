@@ -1,10 +1,10 @@
 """Raw pact JSON (already schema-checked) -> the internal model.
 
-All version differences are settled here, once: v2 flat ``$.body.x`` rules and
-v3/v4 categories become one :class:`MatchingRules`; v1/v2 query strings and
-v3/v4 query maps become one mapping; v4 body wrappers are unwrapped. Problems
-are collected with their JSON path rather than raised one at a time, so a
-user sees everything wrong with a file at once.
+All version differences are settled here, once: v1/v2 query strings and v3/v4
+query maps become one mapping, v4 body wrappers are unwrapped, and the rules
+and generators go through :mod:`pactstub.loading.rules`. Problems are
+collected with their JSON path (:class:`Collector`) rather than raised one at
+a time.
 """
 
 from __future__ import annotations
@@ -18,87 +18,23 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from pactstub.errors import Problem
-from pactstub.matching.paths import PathSyntaxError, parse_path
+from pactstub.loading.collector import Collector
+from pactstub.loading.rules import generators, matching_rules
 from pactstub.model import (
     Body,
     BodyKind,
-    BodyRule,
-    Combine,
-    Generator,
-    Generators,
     Headers,
     HttpRequest,
     HttpResponse,
     Interaction,
-    Matcher,
-    MatchingRules,
     Pact,
-    PathTokens,
     ProviderState,
     Query,
-    RuleSet,
-)
-
-#: Matcher names of the Pact specification (v2-v4) and the parameters they need.
-KNOWN_MATCHERS: Mapping[str, tuple[str, ...]] = {
-    "equality": (),
-    "regex": ("regex",),
-    "type": (),
-    "min": ("min",),
-    "max": ("max",),
-    "minmax": ("min", "max"),
-    "include": ("value",),
-    "integer": (),
-    "decimal": (),
-    "number": (),
-    "boolean": (),
-    "null": (),
-    "date": (),
-    "time": (),
-    "timestamp": (),
-    "datetime": (),
-    "values": (),
-    "contentType": ("value",),
-    "content-type": ("value",),
-    "arrayContains": ("variants",),
-    "eachKey": (),
-    "eachValue": (),
-    "notEmpty": (),
-    "semver": (),
-    "statusCode": ("status",),
-}
-
-KNOWN_GENERATORS = frozenset(
-    {
-        "RandomInt",
-        "RandomDecimal",
-        "RandomHexadecimal",
-        "RandomString",
-        "Regex",
-        "Uuid",
-        "Date",
-        "Time",
-        "DateTime",
-        "RandomBoolean",
-        "ProviderState",
-        "MockServerURL",
-    }
 )
 
 _JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json\b|^text/json\b", re.IGNORECASE)
 _XML_TYPE = re.compile(r"^(?:application|text)/(?:[\w.+-]+\+)?xml\b", re.IGNORECASE)
 _FORM_TYPE = re.compile(r"^application/x-www-form-urlencoded\b", re.IGNORECASE)
-
-
-class _Collector:
-    """Gathers problems of one file with their JSON paths."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.problems: list[Problem] = []
-
-    def add(self, json_path: str, message: str) -> None:
-        self.problems.append(Problem(self.source, json_path, message))
 
 
 def spec_version(document: Mapping[str, Any]) -> str:
@@ -125,7 +61,7 @@ def parse_pact(
     document: Mapping[str, Any], source: str = "<memory>", name: str = ""
 ) -> tuple[Pact, list[Problem]]:
     """Build a :class:`Pact` from a schema-valid document; also return its problems."""
-    collect = _Collector(source)
+    collect = Collector(source)
     version = spec_version(document)
     interactions: list[Interaction] = []
     skipped: list[str] = []
@@ -166,7 +102,7 @@ def _interaction(
     raw: Mapping[str, Any],
     version: str,
     at: str,
-    collect: _Collector,
+    collect: Collector,
     index: int,
     source: str,
     name: str,
@@ -196,7 +132,7 @@ def _provider_states(raw: Mapping[str, Any]) -> tuple[ProviderState, ...]:
     return (ProviderState(str(single)),) if single else ()
 
 
-def _request(raw: Mapping[str, Any], version: str, at: str, collect: _Collector) -> HttpRequest:
+def _request(raw: Mapping[str, Any], version: str, at: str, collect: Collector) -> HttpRequest:
     headers = _headers(raw.get("headers"))
     return HttpRequest(
         method=str(raw.get("method", "GET")),
@@ -204,8 +140,8 @@ def _request(raw: Mapping[str, Any], version: str, at: str, collect: _Collector)
         query=_query(raw.get("query")),
         headers=headers,
         body=_body(raw, headers, version, at, collect),
-        rules=_rules(raw, version, at, collect),
-        generators=_generators(raw.get("generators"), f"{at}.generators", collect),
+        rules=matching_rules(raw, version, at, collect),
+        generators=generators(raw.get("generators"), f"{at}.generators", collect),
         exact_query=_exact_query(raw.get("query"), version),
     )
 
@@ -219,14 +155,14 @@ def _exact_query(raw: Any, version: str) -> str | None:
     return raw if isinstance(raw, str) else None
 
 
-def _response(raw: Mapping[str, Any], version: str, at: str, collect: _Collector) -> HttpResponse:
+def _response(raw: Mapping[str, Any], version: str, at: str, collect: Collector) -> HttpResponse:
     headers = _headers(raw.get("headers"))
     return HttpResponse(
         status=int(raw.get("status", 200)),
         headers=headers,
         body=_body(raw, headers, version, at, collect),
-        rules=_rules(raw, version, at, collect),
-        generators=_generators(raw.get("generators"), f"{at}.generators", collect),
+        rules=matching_rules(raw, version, at, collect),
+        generators=generators(raw.get("generators"), f"{at}.generators", collect),
     )
 
 
@@ -292,7 +228,7 @@ def body_kind(content_type: str | None, value: Any) -> BodyKind:
 
 
 def _body(
-    raw: Mapping[str, Any], headers: Headers | None, version: str, at: str, collect: _Collector
+    raw: Mapping[str, Any], headers: Headers | None, version: str, at: str, collect: Collector
 ) -> Body | None:
     if "body" not in raw:
         return None
@@ -333,231 +269,6 @@ def _body(
     if kind in ("xml", "text", "form") and not isinstance(value, str):
         kind = "json"
     return Body(kind, value, content_type)
-
-
-# --------------------------------------------------------------------------- rules
-
-
-def _rules(raw: Mapping[str, Any], version: str, at: str, collect: _Collector) -> MatchingRules:
-    rules = raw.get("matchingRules")
-    if not isinstance(rules, Mapping) or not rules:
-        return MatchingRules()
-    where = f"{at}.matchingRules"
-    if any(str(key).startswith("$") for key in rules):
-        return _flat_rules(rules, where, collect)
-    return _categorised_rules(rules, where, collect)
-
-
-def _flat_rules(rules: Mapping[str, Any], at: str, collect: _Collector) -> MatchingRules:
-    """v2: ``{"$.body.a": {...}, "$.headers.X": {...}, "$.query.q": {...}, "$.path": {...}}``."""
-    path: RuleSet | None = None
-    query: dict[str, RuleSet] = {}
-    header: dict[str, RuleSet] = {}
-    body: list[BodyRule] = []
-    for key, definition in rules.items():
-        where = f"{at}['{key}']"
-        rule_set = _rule_set({"matchers": [definition]}, where, collect)
-        if rule_set is None:
-            continue
-        if key == "$.path":
-            path = rule_set
-        elif key.startswith("$.headers."):
-            header[key[len("$.headers.") :].lower()] = rule_set
-        elif key.startswith("$.header."):
-            header[key[len("$.header.") :].lower()] = rule_set
-        elif key.startswith("$.query."):
-            query[key[len("$.query.") :]] = rule_set
-        elif key == "$.body" or key.startswith(("$.body.", "$.body[")):
-            tokens = _tokens("$" + key[len("$.body") :], where, collect)
-            if tokens is not None:
-                body.append(BodyRule(key, tokens, rule_set))
-        else:
-            collect.add(where, "rule path must start with $.body, $.headers, $.query or $.path")
-    return MatchingRules(path=path, query=query, header=header, body=tuple(body))
-
-
-def _categorised_rules(rules: Mapping[str, Any], at: str, collect: _Collector) -> MatchingRules:
-    """v3/v4: ``{"body": {"$.a": {"matchers": [...]}}, "header": {...}, "path": {...}}``."""
-    path: RuleSet | None = None
-    status: RuleSet | None = None
-    query: dict[str, RuleSet] = {}
-    header: dict[str, RuleSet] = {}
-    body: list[BodyRule] = []
-    for category, entries in rules.items():
-        where = f"{at}.{category}"
-        if not isinstance(entries, Mapping):
-            continue
-        if category in ("path", "status"):
-            single = entries if "matchers" in entries else next(iter(entries.values()), None)
-            rule_set = _rule_set(single, where, collect) if isinstance(single, Mapping) else None
-            if category == "path":
-                path = rule_set
-            else:
-                status = rule_set
-            continue
-        for key, definition in entries.items():
-            entry_at = f"{where}['{key}']"
-            rule_set = _rule_set(definition, entry_at, collect)
-            if rule_set is None:
-                continue
-            if category == "body":
-                tokens = _tokens(key, entry_at, collect)
-                if tokens is not None:
-                    body.append(BodyRule(key, tokens, rule_set))
-            elif category in ("header", "headers"):
-                header[_last_name(key).lower()] = rule_set
-            elif category == "query":
-                query[_last_name(key)] = rule_set
-            else:
-                collect.add(where, f"unknown matching rule category {category!r}")
-                break
-    return MatchingRules(path=path, status=status, query=query, header=header, body=tuple(body))
-
-
-def _last_name(key: str) -> str:
-    """Header and query rules may be keyed ``X-Id`` or ``$['X-Id']``; keep the name."""
-    if key.startswith("$"):
-        try:
-            tokens = parse_path(key)
-        except PathSyntaxError:
-            return key
-        return str(tokens[0]) if tokens else key
-    return key
-
-
-def _tokens(path: str, at: str, collect: _Collector) -> PathTokens | None:
-    try:
-        return parse_path(path)
-    except PathSyntaxError as error:
-        collect.add(at, str(error))
-        return None
-
-
-def _rule_set(definition: Any, at: str, collect: _Collector) -> RuleSet | None:
-    if not isinstance(definition, Mapping):
-        collect.add(at, "a matching rule must be an object")
-        return None
-    combine: Combine = "OR" if str(definition.get("combine", "AND")).upper() == "OR" else "AND"
-    matchers: list[Matcher] = []
-    for position, raw in enumerate(definition.get("matchers") or []):
-        matcher = _matcher(raw, f"{at}.matchers[{position}]", collect)
-        if matcher is not None:
-            matchers.append(matcher)
-    return RuleSet(tuple(matchers), combine) if matchers else None
-
-
-def _matcher(raw: Any, at: str, collect: _Collector) -> Matcher | None:
-    if not isinstance(raw, Mapping):
-        collect.add(at, "a matcher must be an object")
-        return None
-    kind = raw.get("match")
-    if kind is None:
-        # v2 leaves the kind implicit: {"regex": ...} or {"min": 1}
-        kind = "regex" if "regex" in raw else "type"
-    kind = str(kind)
-    if kind not in KNOWN_MATCHERS:
-        collect.add(f"{at}.match", f"unknown matcher {kind!r} (known: {', '.join(sorted(KNOWN_MATCHERS))})")
-        return None
-    params = {k: v for k, v in raw.items() if k != "match"}
-    missing = [p for p in KNOWN_MATCHERS[kind] if p not in params]
-    if missing:
-        collect.add(at, f"matcher {kind!r} needs {', '.join(repr(p) for p in missing)}")
-        return None
-    if kind == "content-type":
-        kind = "contentType"
-    pattern = None
-    if kind == "regex":
-        try:
-            pattern = re.compile(str(params["regex"]))
-        except re.error as error:
-            collect.add(f"{at}.regex", f"invalid regular expression {params['regex']!r}: {error}")
-            return None
-    for bound in ("min", "max"):
-        if bound in params and not (isinstance(params[bound], int) and params[bound] >= 0):
-            collect.add(f"{at}.{bound}", f"{bound} must be a non-negative integer")
-            return None
-    if kind == "arrayContains":
-        variants = params["variants"]
-        if not isinstance(variants, list):
-            collect.add(f"{at}.variants", "variants must be a list")
-            return None
-        params["variants"] = [_variant(v, f"{at}.variants[{i}]", collect) for i, v in enumerate(variants)]
-    if kind in ("eachKey", "eachValue") and "rules" in params:
-        rules = params["rules"]
-        nested = _rule_set({"matchers": rules}, at, collect) if isinstance(rules, list) else None
-        params["rules"] = nested
-    if kind == "type" and "min" in params and "max" in params:
-        kind = "minmax"
-    return Matcher(kind, params, pattern)
-
-
-def _variant(raw: Any, at: str, collect: _Collector) -> tuple[int, Any, tuple[BodyRule, ...]]:
-    """An ``arrayContains`` variant: (index, example, its own body rules)."""
-    if not isinstance(raw, Mapping):
-        collect.add(at, "an arrayContains variant must be an object")
-        return (0, None, ())
-    rules: list[BodyRule] = []
-    for key, definition in (raw.get("rules") or {}).items():
-        rule_set = _rule_set(definition, f"{at}.rules['{key}']", collect)
-        tokens = _tokens(key, f"{at}.rules['{key}']", collect)
-        if rule_set is not None and tokens is not None:
-            rules.append(BodyRule(key, tokens, rule_set))
-    return (int(raw.get("index", 0)), None, tuple(rules))
-
-
-# --------------------------------------------------------------------------- generators
-
-
-def _generators(raw: Any, at: str, collect: _Collector) -> Generators:
-    if not isinstance(raw, Mapping) or not raw:
-        return Generators()
-    path = status = None
-    query: dict[str, Generator] = {}
-    header: dict[str, Generator] = {}
-    body: list[tuple[PathTokens, Generator]] = []
-    for category, entries in raw.items():
-        where = f"{at}.{category}"
-        if not isinstance(entries, Mapping):
-            continue
-        if category in ("path", "status"):
-            generator = _generator(entries, where, collect)
-            if category == "path":
-                path = generator
-            else:
-                status = generator
-            continue
-        for key, definition in entries.items():
-            generator = _generator(definition, f"{where}['{key}']", collect)
-            if generator is None:
-                continue
-            if category == "body":
-                tokens = _tokens(key, f"{where}['{key}']", collect)
-                if tokens is not None:
-                    body.append((tokens, generator))
-            elif category in ("header", "headers"):
-                header[_last_name(key)] = generator
-            elif category == "query":
-                query[_last_name(key)] = generator
-    return Generators(path=path, status=status, query=query, header=header, body=tuple(body))
-
-
-def _generator(raw: Any, at: str, collect: _Collector) -> Generator | None:
-    if not isinstance(raw, Mapping):
-        collect.add(at, "a generator must be an object")
-        return None
-    kind = str(raw.get("type", ""))
-    if kind not in KNOWN_GENERATORS:
-        collect.add(
-            f"{at}.type", f"unknown generator {kind!r} (known: {', '.join(sorted(KNOWN_GENERATORS))})"
-        )
-        return None
-    if kind == "Regex":
-        try:
-            re.compile(str(raw.get("regex", "")))
-        except re.error as error:
-            collect.add(f"{at}.regex", f"invalid regular expression: {error}")
-            return None
-    return Generator(kind, {k: v for k, v in raw.items() if k != "type"})
 
 
 def parse_form(text: str) -> dict[str, list[str]]:
