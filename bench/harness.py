@@ -101,8 +101,25 @@ def start_pactstub(
 def start_gunicorn_one(
     pact: Path, *, database_url: str, cpus: str | None = SERVER_CPUS, log_dir: Path
 ) -> Server:
-    """The same app under gunicorn with one worker (``bench/serve_gunicorn.py``), keep-alive on."""
-    command = [sys.executable, "-m", "bench.serve_gunicorn", str(pact), database_url]
+    """The same app under gunicorn with one worker (``--server gunicorn``), keep-alive on.
+
+    ``pactstub serve`` with one worker runs werkzeug's server, which closes the
+    connection after every response; this row shows what the HTTP server costs.
+    """
+    executable = Path(sys.executable).with_name("pactstub")
+    command = [
+        str(executable),
+        "serve",
+        "--pact",
+        str(pact),
+        "--port",
+        "0",
+        "--host",
+        HOST,
+        "--server",
+        "gunicorn",
+    ]
+    command += ["--database-url", database_url, "--log-level", "error"]
     return _start_announcing("gunicorn1", command, cpus, log_dir)
 
 
@@ -132,12 +149,9 @@ def server_environment() -> dict[str, str]:
 
     Every setting the benchmark relies on is a command-line flag; a stray
     ``PACTSTUB_TEMPLATES`` in the caller's shell must not change what is measured.
-    ``PYTHONPATH`` gets the checkout so ``python -m bench.serve_gunicorn`` imports.
     """
     settings = ("PACTSTUB_", "DATABASE_", "FLASK_", "CORS_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(settings)}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-    return env
+    return {k: v for k, v in os.environ.items() if not k.startswith(settings)}
 
 
 def start_rust_stub(pact: Path, *, cpus: str | None = SERVER_CPUS, log_dir: Path) -> Server:

@@ -82,6 +82,15 @@ DEFAULT_DATABASE = "sqlite:///pactstub.sqlite3"
     envvar="PACTSTUB_WORKERS",
     help="Worker processes (more than 1 runs under gunicorn).",
 )
+@click.option(
+    "--server",
+    type=click.Choice(["auto", "werkzeug", "gunicorn"]),
+    default="auto",
+    show_default=True,
+    envvar="PACTSTUB_SERVER",
+    help="HTTP server: werkzeug's threaded server (auto for 1 worker; a new connection per "
+    "request) or gunicorn (auto for more; keeps connections alive, faster).",
+)
 @log_level_option
 @with_user_errors
 def serve(
@@ -91,17 +100,20 @@ def serve(
     port: int,
     cors_origins: str,
     workers: int,
+    server: str,
     log_level: str,
     **options: Any,
 ) -> None:
     """Serve the interactions of pact files over HTTP."""
+    if server == "werkzeug" and workers > 1:
+        raise click.UsageError("--server werkzeug runs one process; use --server gunicorn for --workers N")
     configure_logging(log_level)
     pacts = load_from_options(pact_files, pact_dirs)
     options["database_url"] = normalise_database_url(options["database_url"])
     settings = Settings.from_options({**options, "cors_origins": split_origins(cors_origins)})
     _migrate(settings.database_url)
     app = StubApp(pacts, settings)
-    if workers > 1:
+    if server == "gunicorn" or workers > 1:
         from pactstub.server import serve_with_gunicorn
 
         serve_with_gunicorn(

@@ -117,7 +117,9 @@ def test_a_taken_port_is_a_clear_error(serve: Any, epx_pact: Path, tmp_path: Pat
     assert "Traceback" not in result.stderr
 
 
-def test_sigint_stops_the_server_cleanly_and_frees_the_port(serve: Any, epx_pact: Path, tmp_path: Path) -> None:
+def test_sigint_stops_the_server_cleanly_and_frees_the_port(
+    serve: Any, epx_pact: Path, tmp_path: Path
+) -> None:
     import signal
     import socket
 
@@ -129,3 +131,56 @@ def test_sigint_stops_the_server_cleanly_and_frees_the_port(serve: Any, epx_pact
     assert "Traceback" not in server.stderr
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))
+
+
+def test_gunicorn_serves_one_worker_with_keep_alive(serve: Any, epx_pact: Path, tmp_path: Path) -> None:
+    import http.client
+
+    server = serve(
+        "--pact",
+        str(epx_pact),
+        "--port",
+        "0",
+        "--server",
+        "gunicorn",
+        "--database-url",
+        f"sqlite:///{tmp_path}/g.db",
+    )
+    assert "(1 worker)" in server.banner
+    host, port = server.url.removeprefix("http://").rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        for job in (1, 2):
+            connection.request("GET", f"/runs?job_id={job}", headers=EPX_HEADERS)
+            response = connection.getresponse()
+            assert response.status == 200
+            response.read()
+            assert response.getheader("Connection", "keep-alive").lower() != "close"
+    finally:
+        connection.close()
+
+
+def test_werkzeug_cannot_run_several_workers(epx_pact: Path) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pactstub",
+            "serve",
+            "--pact",
+            str(epx_pact),
+            "--server",
+            "werkzeug",
+            "--workers",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--server gunicorn" in result.stderr

@@ -391,7 +391,7 @@ def test_a_connection_dropped_by_the_server_is_replaced(postgres_url: str) -> No
 
 def test_postgres_transactions_are_read_committed_whatever_the_server_default(postgres_url: str) -> None:
     url = sa.make_url(postgres_url)
-    options = url.query["options"] + " -cdefault_transaction_isolation=serializable"
+    options = f"{url.query['options']} -cdefault_transaction_isolation=serializable"
     with Store(url.update_query_dict({"options": options}).render_as_string(hide_password=False)) as store:
         with store.engine.connect() as connection:
             assert connection.exec_driver_sql("SHOW transaction_isolation").scalar() == "read committed"
