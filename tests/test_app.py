@@ -289,3 +289,21 @@ class TestCreateApp:
             create_app([bad_json, missing])
         sources = {problem.source for problem in caught.value.problems}
         assert sources == {str(bad_json), str(missing)}
+
+
+class TestLogging:
+    def test_one_line_per_request_names_the_interaction_or_the_reason(
+        self, epx: Client, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level("INFO", logger="pactstub")
+        post_json(epx, "/jobs/register", {"tags": ["x"]})
+        post_json(epx, "/jobs/register", {"tags": ["x"]}, headers={})
+        epx.get("/nowhere")
+        lines = [r.getMessage() for r in caplog.records if r.name == "pactstub"]
+        assert len(lines) == 3
+        assert lines[0].startswith("POST /jobs/register 200 -> epx-epistemix: 'a job registration request'")
+        assert lines[0].endswith("ms")
+        assert "POST /jobs/register 400" in lines[1]
+        assert "closest: epx-epistemix#0 'a job registration request'" in lines[1]
+        assert "Offline-Token" in lines[1]
+        assert lines[2].startswith("GET /nowhere 404")

@@ -27,6 +27,9 @@ def list_interactions(
     settings = Settings.from_options({"templates": templates})
     index = RouteIndex.build(i for pact in pacts for i in pact.interactions)
     rows = describe(index, TemplateSet.load(settings.templates, pacts))
+    for pact in pacts:
+        for skipped in pact.skipped:
+            click.echo(f"{pact.source}: skipped a non-HTTP interaction: {skipped}", err=True)
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return

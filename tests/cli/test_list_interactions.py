@@ -50,3 +50,24 @@ def test_no_pact_given_is_a_usage_error(cli: CliRunner) -> None:
     result = cli.invoke(main, ["list-interactions"])
     assert result.exit_code == 2
     assert "--pact" in result.output
+
+
+def test_message_interactions_of_a_v4_pact_are_reported_and_skipped(cli: CliRunner, tmp_path: Path) -> None:
+    pact = tmp_path / "v4.json"
+    document = {
+        "interactions": [
+            {
+                "type": "Synchronous/HTTP",
+                "description": "a call",
+                "request": {"method": "GET", "path": "/"},
+                "response": {},
+            },
+            {"type": "Asynchronous/Messages", "description": "an event", "contents": {"content": "x"}},
+        ],
+        "metadata": {"pactSpecification": {"version": "4.0"}},
+    }
+    pact.write_text(json.dumps(document), encoding="utf-8")
+    result = cli.invoke(main, ["list-interactions", "--pact", str(pact), "--json"])
+    assert result.exit_code == 0
+    assert [row["description"] for row in json.loads(result.stdout)] == ["a call"]
+    assert "skipped a non-HTTP interaction: an event (Asynchronous/Messages)" in result.stderr
