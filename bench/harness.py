@@ -68,6 +68,19 @@ class Server:
             self.process.wait(timeout=5)
 
 
+def resident_mib(server: Server) -> float:
+    """Resident memory of the server's whole process group (gunicorn's workers too), in MiB."""
+    pages = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+        if int(fields[2]) == server.process.pid:  # field 5, the process group
+            pages += int(fields[21])  # field 24, resident pages
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def pinned(command: list[str], cpus: str | None) -> list[str]:
     """``command`` under ``taskset -c cpus``; unchanged when ``cpus`` is None."""
     return ["taskset", "-c", cpus, *command] if cpus else command

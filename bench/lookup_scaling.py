@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import time
 import timeit
+import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -55,6 +56,8 @@ class SizeResult:
     size: int
     patterns: int
     load_s: float
+    #: memory the loaded app holds (pacts, model, index), traced while loading
+    app_mib: float
     lookup_us: dict[str, float]
     request_us: dict[str, float]
 
@@ -109,9 +112,12 @@ def best_us(call: Callable[[], object], budget_s: float) -> float:
 
 def measure_size(size: int, pattern_share: float, budget_s: float) -> SizeResult:
     document, probes = synthetic_pact(size, pattern_share)
+    tracemalloc.start()
     started = time.perf_counter()
     app = create_app([document])
     load_s = time.perf_counter() - started
+    app_mib = tracemalloc.get_traced_memory()[0] / 2**20
+    tracemalloc.stop()
     index = RouteIndex.build(i for pact in load_pacts([document]) for i in pact.interactions)
     client = Client(app)
     paths = {"literal hit": probes.literal_hit, "pattern hit": probes.pattern_hit, "miss": probes.miss}
@@ -124,7 +130,7 @@ def measure_size(size: int, pattern_share: float, budget_s: float) -> SizeResult
         lookup[name] = best_us(partial(index.candidates, "GET", path), budget_s)
         request[name] = best_us(partial(client.get, path), budget_s)
     patterns = sum(1 for r in index.routes if r.interaction.request.rules.path is not None)
-    return SizeResult(size, patterns, load_s, lookup, request)
+    return SizeResult(size, patterns, load_s, app_mib, lookup, request)
 
 
 def _check(index: RouteIndex, client: Client, name: str, path: str) -> None:
@@ -143,13 +149,15 @@ def table(results: list[SizeResult]) -> str:
     names = ["literal hit", "pattern hit", "miss"]
     head = " | ".join([*(f"candidates {n} µs" for n in names), *(f"request {n} µs" for n in names)])
     rows = [
-        f"| interactions | with path regex | load s | {head} |",
-        "|--:|--:|--:|" + "--:|" * (2 * len(names)),
+        f"| interactions | with path regex | load s | app MiB | {head} |",
+        "|--:|--:|--:|--:|" + "--:|" * (2 * len(names)),
     ]
     for r in results:
         lookups = " | ".join(_us(r.lookup_us.get(n)) for n in names)
         requests = " | ".join(_us(r.request_us.get(n)) for n in names)
-        rows.append(f"| {r.size:,} | {r.patterns:,} | {r.load_s:.2f} | {lookups} | {requests} |")
+        rows.append(
+            f"| {r.size:,} | {r.patterns:,} | {r.load_s:.2f} | {r.app_mib:.1f} | {lookups} | {requests} |"
+        )
     return "\n".join(rows)
 
 

@@ -82,6 +82,8 @@ class Measurement:
     response_bytes: int
     result: LoadResult
     state_after: dict[str, Any] | None = None
+    #: resident memory of the server (all its processes) right after the row
+    rss_mib: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -97,6 +99,7 @@ class Measurement:
             "server_keeps_alive": self.keep_alive,
             "response_bytes": self.response_bytes,
             "state_after": self.state_after,
+            "rss_mib": round(self.rss_mib, 1),
             **self.result.to_json(),
         }
 
@@ -202,7 +205,10 @@ def run_static(options: Options, tmp: Path) -> list[Measurement]:
                 _progress(f"static  {server.name:9} {request.label}")
                 checked, result = measure(server, request, options)
                 seen = _seen(checked)
-                measurements.append(Measurement(server.name, "static", 1, pin, request, *seen, result))
+                rss = harness.resident_mib(server)
+                measurements.append(
+                    Measurement(server.name, "static", 1, pin, request, *seen, result, rss_mib=rss)
+                )
     return measurements
 
 
@@ -244,8 +250,9 @@ def run_state(options: Options, tmp: Path) -> tuple[list[Measurement], list[str]
                     checked, result = measure(server, request, options)
                     state = _state(server)
                     config, seen = f"templates+{database}", _seen(checked)
+                    rss = harness.resident_mib(server)
                     measurements.append(
-                        Measurement("pactstub", config, workers, cpus, request, *seen, result, state)
+                        Measurement("pactstub", config, workers, cpus, request, *seen, result, state, rss)
                     )
     return measurements, notes
 
@@ -340,6 +347,17 @@ def static_table(measurements: list[Measurement]) -> str:
     return "\n".join(rows)
 
 
+def memory_table(measurements: list[Measurement]) -> str:
+    """server and configuration | the largest resident size seen after any of its rows."""
+    largest: dict[tuple[str, str, int], float] = {}
+    for m in measurements:
+        key = (m.server, m.config, m.workers)
+        largest[key] = max(largest.get(key, 0.0), m.rss_mib)
+    rows = ["| server | configuration | workers | resident MiB |", "|---|---|--:|--:|"]
+    rows.extend(f"| {s} | {c} | {w} | {mib:.1f} |" for (s, c, w), mib in largest.items())
+    return "\n".join(rows)
+
+
 def _ratio(top: Measurement | None, bottom: Measurement | None) -> str:
     if top is None or bottom is None or not bottom.result.rps:
         return "-"
@@ -420,6 +438,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if state:
         print("\n## Templates + state (`--templates templates`)\n")
         print(state_table(state, static))
+    print("\n## Resident memory of the server after its rows (all its processes)\n")
+    print(memory_table(static + state))
     print()
     for note in [*notes_for(static + state, options), *skipped]:
         print(f"- {note}")
