@@ -22,7 +22,6 @@ import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
 
 from alembic import command
 from alembic.config import Config
@@ -33,9 +32,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from pactstub.errors import StoreError
-
-if TYPE_CHECKING:
-    from pactstub.state.store import DatabaseSettings
+from pactstub.state.engine import WRITE_OPTION, DatabaseSettings, create_engine
 
 __all__ = [
     "MIGRATIONS_PACKAGE",
@@ -55,8 +52,6 @@ MIGRATIONS_PACKAGE = "pactstub.migrations"
 #: Not Alembic's default ``alembic_version``: the application under test may keep
 #: its own Alembic history in the same PostgreSQL database.
 VERSION_TABLE = "pactstub_alembic_version"
-#: The write transaction's option that makes SQLite ``BEGIN IMMEDIATE`` (see store).
-WRITE_OPTION = "pactstub_write"
 
 
 class RevisionError(StoreError):
@@ -109,9 +104,9 @@ def locked_connection(engine: Engine) -> Iterator[Connection]:
             yield connection
 
 
-#: What the public functions accept: an engine made by ``pactstub.state.store.create_engine``
+#: What the public functions accept: an engine made by ``pactstub.state.engine.create_engine``
 #: (an in-memory database must be migrated on its own engine), or a URL / settings.
-Target = Union[Engine, str, "DatabaseSettings"]
+Target = Engine | str | DatabaseSettings
 
 
 @contextmanager
@@ -119,8 +114,6 @@ def _engine(target: Target) -> Iterator[Engine]:
     if isinstance(target, Engine):
         yield target
         return
-    from pactstub.state.store import DatabaseSettings, create_engine
-
     engine = create_engine(DatabaseSettings(url=target) if isinstance(target, str) else target)
     try:
         yield engine

@@ -13,11 +13,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Integer, MetaData, String
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Integer, MetaData, String, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["NAMING_CONVENTION", "Base", "CounterRow", "RecordRow", "UTCDateTime"]
+__all__ = ["COUNTERS", "NAMING_CONVENTION", "RECORDS", "Base", "CounterRow", "RecordRow", "UTCDateTime"]
 
 #: Deterministic constraint names, so migrations can drop or alter them by name
 #: on every backend (SQLite batch mode needs names to recreate tables).
@@ -88,3 +88,8 @@ class RecordRow(Base):
     collection: Mapped[str] = mapped_column(String(255), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+#: The tables themselves, for the store's Core statements.
+COUNTERS: Table = Base.metadata.tables[CounterRow.__tablename__]
+RECORDS: Table = Base.metadata.tables[RecordRow.__tablename__]

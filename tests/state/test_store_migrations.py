@@ -163,15 +163,20 @@ def test_missing_folder_of_sqlite_file(tmp_path: Path) -> None:
         Store(f"sqlite:///{tmp_path / 'missing' / 'x.sqlite3'}")
 
 
-def test_forked_children_do_not_reuse_pooled_connections(sqlite_url: str) -> None:
-    """gunicorn --preload: a store opened before fork keeps working in the child."""
+def test_forked_children_do_not_reuse_pooled_connections(database_url: str) -> None:
+    """gunicorn --preload: a store opened before fork keeps working in the child and the parent.
+
+    The child's pool starts empty, so not even a pre-ping goes over the parent's connection.
+    """
     if not hasattr(os, "fork"):
         pytest.skip("no fork on this platform")
-    with Store(sqlite_url) as store:
+    with Store(database_url) as store:
         store.next_value("jobs", 1)
+        assert store.engine.pool.checkedin() == 1  # type: ignore[attr-defined]
         pid = os.fork()
         if pid == 0:  # child: must open its own connection
-            code = 0 if store.next_value("jobs", 1) == 2 else 1
+            inherited = store.engine.pool.checkedin()  # type: ignore[attr-defined]
+            code = 0 if inherited == 0 and store.next_value("jobs", 1) == 2 else 1
             os._exit(code)
         _, status = os.waitpid(pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0

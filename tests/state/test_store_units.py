@@ -373,7 +373,10 @@ def _drop_connection(store: Store) -> None:
 
 
 def test_a_connection_dropped_by_the_server_is_replaced(postgres_url: str) -> None:
-    """A restarted sandbox database: no request fails for the pooled connections it dropped."""
+    """A restarted sandbox database: no request fails for the pooled connections it dropped.
+
+    The pool's pre-ping finds each dead connection on checkout and opens a new one.
+    """
     with Store(postgres_url) as store:
         store.next_value("jobs", 1)
         for operation in (
