@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 EPX_PACT = ROOT / "pacts" / "epx-epistemix.json"
 S3_PACT = ROOT / "pacts" / "epx-s3.json"
 TEMPLATES = ROOT / "templates"
+#: PostgreSQL tests take the server's URL from here and are skipped, saying so, without it
+POSTGRES_ENV = "PACTSTUB_TEST_POSTGRES_URL"
 
 
 @pytest.fixture
@@ -101,3 +106,49 @@ def serve() -> Any:
     yield start
     for process in started:
         process.stop()
+
+
+def postgres_base_url() -> str:
+    url = os.environ.get(POSTGRES_ENV, "").strip()
+    if not url:
+        pytest.skip(f"{POSTGRES_ENV} is not set (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    return url
+
+
+def admin_engine(url: str) -> sa.Engine:
+    """An engine on the test database itself, outside any test's schema."""
+    parsed = sa.make_url(url.replace("postgres://", "postgresql://", 1))
+    return sa.create_engine(parsed.set(drivername="postgresql+psycopg2"), poolclass=sa.NullPool)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL whose connections live in a schema made for this test alone, dropped after it.
+
+    The schema goes first on the ``search_path`` through libpq ``options``, so tests
+    and pytest-xdist workers never see each other's tables, counters or migrations.
+    """
+    base = postgres_base_url()
+    schema = f"pactstub_test_{uuid.uuid4().hex[:16]}"
+    admin = admin_engine(base)
+    try:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each test using it runs once on a SQLite file and once on PostgreSQL."""
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    return url

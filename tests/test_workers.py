@@ -9,22 +9,11 @@ and on PostgreSQL (``PACTSTUB_TEST_POSTGRES_URL``, each test in a fresh schema).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-import sqlalchemy as sa
-
-ROOT = Path(__file__).resolve().parent.parent
-EPX_PACT = ROOT / "pacts" / "epx-epistemix.json"
-S3_PACT = ROOT / "pacts" / "epx-s3.json"
-TEMPLATES = ROOT / "templates"
-POSTGRES_ENV = "PACTSTUB_TEST_POSTGRES_URL"
+from tests.conftest import EPX_PACT, S3_PACT, TEMPLATES
 
 CLIENTS = 4
 JOBS_PER_CLIENT = 25
@@ -56,41 +45,6 @@ def _run_request() -> dict[str, Any]:
     document = json.loads(EPX_PACT.read_text(encoding="utf-8"))
     request: dict[str, Any] = document["interactions"][4]["request"]["body"]["runRequests"][0]
     return request
-
-
-def _admin_engine(url: str) -> sa.Engine:
-    parsed = sa.make_url(url.replace("postgres://", "postgresql://", 1))
-    return sa.create_engine(parsed.set(drivername="postgresql+psycopg2"), poolclass=sa.NullPool)
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'db.sqlite3'}"
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A database URL whose connections use a schema made for this test, dropped after it."""
-    base = os.environ.get(POSTGRES_ENV, "").strip()
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} is not set (e.g. postgresql://postgres@127.0.0.1:5432/test)")
-    schema = f"pactstub_workers_{uuid.uuid4().hex[:16]}"
-    admin = _admin_engine(base)
-    try:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest) -> str:
-    url: str = request.getfixturevalue(f"{request.param}_url")
-    return url
 
 
 def _clients(url: str) -> list[list[int]]:

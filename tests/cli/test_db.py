@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import click
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from pactstub.cli import main
-from pactstub.cli.db import db
-from pactstub.cli.state import state
-
-
-def pactstub_command() -> click.Group:
-    """``pactstub.cli.main``; until the lead registers ``db``/``state`` there, a group with them."""
-    if "db" in main.commands and "state" in main.commands:
-        return main
-    return click.Group("pactstub", commands={"db": db, "state": state})
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
     clean = {"PACTSTUB_DATABASE_URL": None, "DATABASE_URL": None, **(env or {})}
-    return CliRunner().invoke(pactstub_command(), list(args), env=clean, catch_exceptions=False)
+    return CliRunner().invoke(main, list(args), env=clean, catch_exceptions=False)
 
 
 @pytest.fixture
@@ -86,27 +73,6 @@ def test_unreachable_database_hides_the_password() -> None:
     assert result.exit_code == 2
     assert "me:***@127.0.0.1:1/x" in result.stderr
     assert "s3cret" not in result.output
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    base = os.environ.get("PACTSTUB_TEST_POSTGRES_URL", "").strip()
-    if not base:
-        pytest.skip("PACTSTUB_TEST_POSTGRES_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/test)")
-    schema = f"pactstub_cli_{uuid.uuid4().hex[:16]}"
-    admin = sa.create_engine(sa.make_url(base).set(drivername="postgresql+psycopg2"), poolclass=sa.NullPool)
-    try:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        yield (
-            sa.make_url(base)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(False)
-        )
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.dispose()
 
 
 @pytest.mark.postgres

@@ -6,26 +6,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
 from click.testing import CliRunner, Result
 
 from pactstub.cli import main
-from pactstub.cli.db import db
-from pactstub.cli.state import state
 from pactstub.state.store import Store
-
-
-def pactstub_command() -> click.Group:
-    """``pactstub.cli.main``; until the lead registers ``db``/``state`` there, a group with them."""
-    if "db" in main.commands and "state" in main.commands:
-        return main
-    return click.Group("pactstub", commands={"db": db, "state": state})
 
 
 def run(*args: str, stdin: str | None = None) -> Result:
     env = {"PACTSTUB_DATABASE_URL": None, "DATABASE_URL": None}
-    return CliRunner().invoke(pactstub_command(), list(args), input=stdin, env=env, catch_exceptions=False)
+    return CliRunner().invoke(main, list(args), input=stdin, env=env, catch_exceptions=False)
 
 
 @pytest.fixture
