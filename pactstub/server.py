@@ -46,8 +46,12 @@ class Bound:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
 
-    def serve_until_signalled(self) -> None:
-        """Serve until SIGINT or SIGTERM, then finish and release the port."""
+    def serve_until_signalled(self, on_ready: Callable[[], None] = lambda: None) -> None:
+        """Serve until SIGINT or SIGTERM, then finish and release the port.
+
+        ``on_ready`` runs once the signal handlers are in place, so a signal sent
+        as soon as the server announces itself still stops it cleanly.
+        """
         stop = threading.Event()
 
         def shut_down(signum: int, frame: FrameType | None) -> None:
@@ -57,6 +61,7 @@ class Bound:
 
         previous = {sig: signal.signal(sig, shut_down) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
+            on_ready()
             self.server.serve_forever(poll_interval=0.2)
         finally:
             for sig, handler in previous.items():

@@ -239,7 +239,7 @@ class TestBuiltInEndpoints:
         body = epx.get("/").json
         assert body is not None
         assert body["name"] == "pactstub"
-        assert body["interactions"] == 6
+        assert body["interactions"] == 8
         assert "POST /jobs" in body["routes"]
         assert body["pacts"][0]["provider"] == "Epistemix"
 
@@ -250,7 +250,7 @@ class TestBuiltInEndpoints:
     def test_interactions_endpoint_lists_them(self, epx: Client) -> None:
         rows = epx.get("/_pactstub/interactions").json
         assert rows is not None
-        assert [r["method"] for r in rows] == ["POST", "POST", "POST", "POST", "POST", "GET"]
+        assert [r["method"] for r in rows] == ["POST", "POST", "POST", "POST", "POST", "GET", "GET", "GET"]
 
 
 class TestCors:

@@ -128,8 +128,7 @@ def serve(
     from pactstub.server import bind
 
     bound = bind(app, host, port)  # werkzeug explains a taken port itself and exits 1
-    _announce(app, bound.url(), workers)
-    bound.serve_until_signalled()
+    bound.serve_until_signalled(on_ready=lambda: _announce(app, bound.url(), workers))
     app.close()
     click.echo("pactstub: stopped", err=True)
 

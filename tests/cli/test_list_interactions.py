@@ -21,6 +21,8 @@ def test_json_lists_every_interaction_with_its_ambiguity(cli: CliRunner, epx_pac
         ("POST", "/jobs"),
         ("POST", "/runs"),
         ("GET", "/runs"),
+        ("GET", "/runs"),
+        ("GET", "/jobs/results"),
     ]
     post_jobs = [r for r in rows if r["path"] == "/jobs"]
     assert all(r["ambiguous"] for r in post_jobs)
@@ -35,7 +37,7 @@ def test_table_has_one_row_per_interaction(cli: CliRunner, epx_pact: Path) -> No
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert lines[0].split()[:3] == ["#", "METHOD", "PATH"]
-    assert len(lines) == 7
+    assert len(lines) == 9
     assert "GET     /runs?job_id=123" in result.output or "/runs?job_id=123" in lines[6]
     assert "yes: #2, #3" in lines[2]
 
