@@ -334,7 +334,6 @@ def _received(environ: WSGIEnvironment, path: str, limit: int) -> ReceivedReques
         query_string=raw_query,
         headers=tuple(headers),
         body=body,
-        has_body=bool(body) or bool(environ.get("CONTENT_LENGTH")),
     )
 
 

@@ -202,7 +202,6 @@ class ReceivedRequest:
     query: Mapping[str, tuple[str | None, ...]] = field(default_factory=dict)
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
-    has_body: bool = False
     #: the raw query string as received (needed to match v1 pacts exactly)
     query_string: str | None = None
 

@@ -97,13 +97,6 @@ class RouteIndex:
         bucket = self._patterns.get(segment, []) if segment is not None else []
         return [*bucket, *self._patterns.get(_ANY_SEGMENT, [])]
 
-    def paths(self) -> list[str]:
-        """The literal paths and the example paths of patterned routes, in pact order."""
-        seen: dict[str, None] = {}
-        for route in self.routes:
-            seen.setdefault(route.interaction.request.path, None)
-        return list(seen)
-
     def ambiguous(self) -> dict[int, list[int]]:
         """For each route order, the orders of the other routes with its method and path.
 

@@ -19,7 +19,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from pactstub.app import StubApp
 
 
-class _QuietHandler(WSGIRequestHandler):
+class QuietRequestHandler(WSGIRequestHandler):
     """The app logs one line per request itself; werkzeug's own line would be a second."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -71,7 +71,7 @@ class Bound:
 
 def bind(app: StubApp, host: str, port: int) -> Bound:
     """Bind a threaded werkzeug server (port 0 picks a free port)."""
-    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+    server = make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
     return Bound(server)
 
 

@@ -60,9 +60,6 @@ class Walk:
         if self.decide and found:
             raise Decided
 
-    def with_rules(self, rules: Sequence[BodyRule]) -> Walk:
-        return Walk(rules, self.strict)
-
     def into(self, found: list[Mismatch], decide: bool) -> Walk:
         """The same rules and strictness, collecting into ``found``."""
         return Walk(self.rules, self.strict, found, decide, self.root)

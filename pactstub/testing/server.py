@@ -24,6 +24,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from pactstub.app import StubApp, create_app
 from pactstub.journal import JournalEntry
 from pactstub.loading import PactSource
+from pactstub.server import QuietRequestHandler
 
 __all__ = ["StubServer", "describe_unmatched"]
 
@@ -78,7 +79,7 @@ class _Connections:
 
 
 def _handler_for(connections: _Connections) -> type[WSGIRequestHandler]:
-    class Handler(WSGIRequestHandler):
+    class Handler(QuietRequestHandler):
         def setup(self) -> None:
             super().setup()
             connections.add(self.connection)
@@ -88,9 +89,6 @@ def _handler_for(connections: _Connections) -> type[WSGIRequestHandler]:
                 super().finish()
             finally:
                 connections.remove()
-
-        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-            """The app logs each request itself (logger ``pactstub``)."""
 
     return Handler
 

@@ -101,7 +101,6 @@ def _received(actual: dict[str, Any]) -> ReceivedRequest:
             query=parse_query_string(request.query_string.decode("latin-1")),
             headers=tuple(request.headers.items()),
             body=body,
-            has_body=bool(body) or request.content_length is not None,
             query_string=request.query_string.decode("latin-1"),
         )
     finally:
