@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,6 +16,12 @@ EPX_HEADERS = {
     "fredcli-version": "0.4.0",
     "user-agent": "epx_client_1.2.2",
 }
+
+
+def serve_until_exit(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``pactstub serve ARGS`` when it is expected to stop by itself (an error)."""
+    command = [sys.executable, "-m", "pactstub", "serve", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
 
 
 def fetch(url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
@@ -71,46 +79,19 @@ def test_concurrent_requests_are_served(serve: Any, epx_pact: Path, tmp_path: Pa
 
 
 def test_a_bad_pact_exits_2_without_a_traceback(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     bad = tmp_path / "bad.json"
     bad.write_text('{"interactions": [{"description": 1}]}', encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "pactstub", "serve", "--pact", str(bad), "--port", "0"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = serve_until_exit("--pact", str(bad), "--port", "0")
     assert result.returncode == 2
     assert f"{bad}: $.interactions[0].description" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_a_taken_port_is_a_clear_error(serve: Any, epx_pact: Path, tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     first = serve("--pact", str(epx_pact), "--port", "0", "--database-url", f"sqlite:///{tmp_path}/s.db")
     port = first.url.rsplit(":", 1)[1]
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pactstub",
-            "serve",
-            "--pact",
-            str(epx_pact),
-            "--port",
-            port,
-            "--database-url",
-            f"sqlite:///{tmp_path}/t.db",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = serve_until_exit(
+        "--pact", str(epx_pact), "--port", port, "--database-url", f"sqlite:///{tmp_path}/t.db"
     )
     assert result.returncode == 1
     assert f"Port {port} is in use" in result.stderr
@@ -161,26 +142,6 @@ def test_gunicorn_serves_one_worker_with_keep_alive(serve: Any, epx_pact: Path, 
 
 
 def test_werkzeug_cannot_run_several_workers(epx_pact: Path) -> None:
-    import subprocess
-    import sys
-
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pactstub",
-            "serve",
-            "--pact",
-            str(epx_pact),
-            "--server",
-            "werkzeug",
-            "--workers",
-            "2",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = serve_until_exit("--pact", str(epx_pact), "--server", "werkzeug", "--workers", "2")
     assert result.returncode == 2
     assert "--server gunicorn" in result.stderr
