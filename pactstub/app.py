@@ -147,16 +147,23 @@ class StubApp:
     def _answer(
         self, environ: WSGIEnvironment, received: ReceivedRequest, started: float
     ) -> tuple[RenderedResponse, JournalEntry]:
-        routes = self._by_state(environ, self.index.candidates(received.method, received.path))
+        routes = self.index.candidates(received.method, received.path)
+        wanted_state = environ.get(self._state_key)
         prepared = prepare(received)
         strict = self.settings.strict_headers
         for route in routes:
-            if matches(route.interaction.request, prepared, strict_headers=strict):
+            if _in_state(route, wanted_state) and matches(
+                route.interaction.request, prepared, strict_headers=strict
+            ):
                 answer = self._respond(route, environ, received)
                 return answer, self._entry(received, started, answer.status, route=route)
         # nothing matched: only now work out every reason, for the explanation
         near = [
-            (route, match_request(route.interaction.request, prepared, strict_headers=strict))
+            (
+                route,
+                self._state_mismatches(route, wanted_state)
+                + match_request(route.interaction.request, prepared, strict_headers=strict),
+            )
             for route in routes
         ]
         if near:
@@ -176,11 +183,20 @@ class StubApp:
         body = {"error": f"no interaction has the path {received.path}", "method": received.method}
         return _json(body, 404), self._entry(received, started, 404, problem="not-found")
 
-    def _by_state(self, environ: WSGIEnvironment, routes: list[Route]) -> list[Route]:
-        wanted = environ.get(self._state_key)
-        if not wanted:
-            return routes
-        return [r for r in routes if any(s.name == wanted for s in r.interaction.provider_states)]
+    def _state_mismatches(self, route: Route, wanted: str | None) -> list[Mismatch]:
+        """Why an interaction is out of the provider state the request asked for, if it is."""
+        if _in_state(route, wanted):
+            return []
+        states = [state.name for state in route.interaction.provider_states]
+        return [
+            Mismatch(
+                kind="provider-state",
+                location=f"header {self.settings.provider_state_header}",
+                expected=states,
+                actual=wanted,
+                message=f"Expected one of the provider states {states} but the request asked for {wanted!r}",
+            )
+        ]
 
     def _respond(self, route: Route, environ: WSGIEnvironment, received: ReceivedRequest) -> RenderedResponse:
         """The matched interaction's response; computed once when nothing in it varies."""
@@ -362,6 +378,11 @@ def _status_line(status: int) -> str:
         return f"{status} {HTTPStatus(status).phrase}"
     except ValueError:
         return f"{status} Unknown"
+
+
+def _in_state(route: Route, wanted: str | None) -> bool:
+    """Without a state header every interaction is in; with one, those having that state."""
+    return not wanted or any(state.name == wanted for state in route.interaction.provider_states)
 
 
 def _state_params(interaction: Interaction) -> dict[str, Any]:

@@ -307,3 +307,20 @@ class TestLogging:
         assert "closest: epx-epistemix#0 'a job registration request'" in lines[1]
         assert "Offline-Token" in lines[1]
         assert lines[2].startswith("GET /nowhere 404")
+
+
+def test_an_unknown_provider_state_is_explained_not_a_405() -> None:
+    interaction = {
+        "providerStates": [{"name": "a user exists"}],
+        "request": {"method": "GET", "path": "/user"},
+        "response": {"status": 200},
+    }
+    client = Client(create_app([pact_document(interaction)]))
+    response = client.get("/user", headers={"X-Pact-Provider-State": "no users"})
+    assert response.status_code == 400
+    assert response.json is not None
+    (mismatch,) = response.json["mismatches"]
+    assert mismatch["kind"] == "provider-state"
+    assert mismatch["location"] == "header X-Pact-Provider-State"
+    assert mismatch["expected"] == ["a user exists"]
+    assert mismatch["actual"] == "no users"
