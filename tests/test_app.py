@@ -10,7 +10,7 @@ import pytest
 from werkzeug.test import Client, TestResponse
 
 from pactstub import PactLoadError, create_app
-from tests.conftest import pact_document
+from tests.conftest import TEMPLATES, pact_document
 
 EPX_HEADERS = {
     "Offline-Token": "Bearer secret-token",
@@ -324,3 +324,47 @@ def test_an_unknown_provider_state_is_explained_not_a_405() -> None:
     assert mismatch["location"] == "header X-Pact-Provider-State"
     assert mismatch["expected"] == ["a user exists"]
     assert mismatch["actual"] == "no users"
+
+
+@pytest.mark.parametrize("templates", [None, TEMPLATES], ids=["examples", "templates"])
+def test_no_malformed_request_gets_a_500(epx_pact: Path, templates: Path | None) -> None:
+    """Random bodies, content types, methods and paths: always an answer, never a server error."""
+    import random
+
+    epx = Client(create_app([epx_pact], templates=templates))
+
+    chaos = random.Random(20261127)
+    bodies = [
+        b"",
+        b"{",
+        b"[]",
+        b"null",
+        b'{"tags": {"$": [1e999]}}',
+        b"\x00\xff" * 8,
+        b"a=1&a",
+        "é".encode("latin-1"),
+    ]
+    types = [
+        "application/json",
+        "text/plain",
+        "application/xml",
+        "application/x-www-form-urlencoded",
+        "",
+        "*/*;;",
+    ]
+    paths = [
+        "/jobs/register",
+        "/jobs",
+        "/runs",
+        "/runs?job_id=",
+        "/runs?job_id=%ff",
+        "/runs?id=9",
+        "/%00",
+        "/jobs/../runs",
+    ]
+    for _ in range(300):
+        body = chaos.choice(bodies) + bytes(chaos.getrandbits(8) for _ in range(chaos.randrange(4)))
+        headers = {**EPX_HEADERS, "content-type": chaos.choice(types)}
+        method = chaos.choice(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "X-ODD"])
+        response = epx.open(chaos.choice(paths), method=method, data=body, headers=headers)
+        assert response.status_code < 500, (method, body, headers, response.get_data())
