@@ -24,6 +24,8 @@ LABELS = {
     "a run config upload URL request": "POST /jobs (run config)",
     "a run submission request": "POST /runs",
     "a request to get runs by job_id": "GET /runs?job_id=N",
+    "a request to get a run by id": "GET /runs?id=N",
+    "a request for the results download URLs of a job": "GET /jobs/results?job_id=N",
 }
 #: the interactions whose templates read or write state (``templates/epx-epistemix``)
 STATEFUL = ("a job registration request", "a run submission request", "a request to get runs by job_id")

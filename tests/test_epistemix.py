@@ -22,11 +22,7 @@ from werkzeug.test import Client
 from pactstub import create_app, load_pacts
 from pactstub.matching.http import match_response
 from pactstub.model import ReceivedResponse
-
-ROOT = Path(__file__).resolve().parent.parent
-EPX_PACT = ROOT / "pacts" / "epx-epistemix.json"
-S3_PACT = ROOT / "pacts" / "epx-s3.json"
-TEMPLATES = ROOT / "templates"
+from tests.conftest import EPX_PACT, S3_PACT, TEMPLATES
 
 HEADERS = {
     "Offline-Token": "Bearer fake-token",
