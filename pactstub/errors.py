@@ -67,3 +67,12 @@ class ConfigError(PactstubError):
 
 class ProviderUnreachableError(PactstubError):
     """``verify`` could not connect to the provider (or its provider-state URL)."""
+
+
+class ConnectionDropped(PactstubError):
+    """Raised by the WSGI app, before it starts a response, to have the server close the
+    connection without answering anything (a fault a test asked for).
+
+    Every server pactstub runs on catches it and drops the client's connection; a plain
+    WSGI caller (a test client) sees the exception itself.
+    """
