@@ -1,315 +1,313 @@
-"""The WSGI app: request -> route -> match -> render -> response.
+"""The WSGI app: request -> route -> match -> render -> response, one journal entry each.
 
-This module only converts between werkzeug and pactstub's plain values and
-decides the HTTP status; matching, rendering and state live in their own
-packages. Every request ends as one journal entry and one log line.
+This module wires the parts together and decides what HTTP says: reading the request
+(:mod:`pactstub.web`), answering it from the contract (:mod:`pactstub.answer`),
+faults and delays (:mod:`pactstub.faults`), the journal (:mod:`pactstub.journal`), and
+the admin endpoints (:mod:`pactstub.admin`), which reach the app only through the
+:class:`StubApp` methods they need.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
+import random
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
-from datetime import UTC, datetime
-from functools import cache
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.wrappers import Request
-from werkzeug.wsgi import get_host, get_input_stream
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from pactstub import __version__
+from pactstub import web
+from pactstub.answer import Answer, Answerer, Asked, unavailable
 from pactstub.config import Settings
+from pactstub.contract import Contract
 from pactstub.cors import Cors
-from pactstub.errors import TemplateError
-from pactstub.journal import Candidate, Journal, JournalEntry
-from pactstub.listing import describe
+from pactstub.errors import ConnectionDropped, StoreError, StoreUnavailable
+from pactstub.faults import FaultTable, parse_option
+from pactstub.journal import Journal, JournalEntry, RequestRecord
 from pactstub.loading import PactSource, load_pacts
-from pactstub.loading.parse import parse_query_string
-from pactstub.matching.http import match_request, matches
-from pactstub.matching.prepared import prepare
-from pactstub.matching.report import Mismatch
-from pactstub.model import Interaction, Pact, ReceivedRequest
-from pactstub.render.context import RequestView, TemplateContext
-from pactstub.render.generators import GeneratorContext
-from pactstub.render.response import JSON_TYPE, RenderedResponse, render_example
-from pactstub.render.templates import TemplateSet
-from pactstub.routing import Route, RouteIndex
+from pactstub.model import Pact, ReceivedRequest
+from pactstub.render.response import RenderedResponse
+from pactstub.routing import RouteIndex
+from pactstub.state.documents import DEFAULT_SESSION, check_session
+from pactstub.state.engine import DatabaseSettings
+from pactstub.state.journal import JournalTable
+from pactstub.state.store import Store
+from pactstub.state.unit import UnitOfWork
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-    from pactstub.state.store import Store
+    from pactstub.render.templates import TemplateSet
 
 log = logging.getLogger("pactstub")
 
 ADMIN_PREFIX = "/_pactstub/"
-#: how many near misses a no-match answer names
-CLOSEST_LIMIT = 3
+
+
+def _environ_key(header: str) -> str:
+    return "HTTP_" + header.upper().replace("-", "_")
 
 
 class StubApp:
     """A WSGI application serving the interactions of some pacts."""
 
     def __init__(self, pacts: Sequence[Pact], settings: Settings) -> None:
-        self.pacts = list(pacts)
         self.settings = settings
-        interactions = [i for pact in self.pacts for i in pact.interactions if self._served(i)]
-        self.index = RouteIndex.build(interactions)
-        self.templates = TemplateSet.load(settings.templates, self.pacts)
-        self.journal = Journal(settings.journal_size)
+        self.rng = random.Random(settings.seed)
         self.cors = Cors(settings.cors_origins)
         self._store: Store | None = None
+        self._journal_table: JournalTable | None = None
         self._store_lock = threading.Lock()
-        self._static: dict[int, RenderedResponse] = {}
-        self._state_key = "HTTP_" + settings.provider_state_header.upper().replace("-", "_")
-        self._builtin = {
-            path
-            for path in ("/", "/health")
-            if settings.builtin_endpoints and not self.index.methods_for(path)
-        }
+        self._answerer = Answerer(
+            Contract.build(pacts, settings),
+            no_match_status=settings.no_match_status,
+            strict_headers=settings.strict_headers,
+            state_header=settings.provider_state_header,
+            unit=self.unit,
+            rng=self.rng,
+            health=self.health,
+        )
+        self.journal = Journal(lambda: self.journal_table)
+        self.faults = FaultTable(
+            parse_option(settings.delays, settings.faults), self._stored_faults, self.rng
+        )
+        self._state_key = _environ_key(settings.provider_state_header)
+        self._session_key = _environ_key(settings.session_header)
+        self._masked = frozenset(name.lower() for name in settings.masked_headers)
+        n = settings.trusted_proxies
+        self._wsgi: Any = (
+            ProxyFix(self._handle, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n) if n else self._handle
+        )
 
-    # ----------------------------------------------------------------- wiring
+    # ----------------------------------------------------------------- the contract
 
-    def _served(self, interaction: Interaction) -> bool:
-        pattern = self.settings.provider_state
-        if pattern is None:
-            return True
-        return any(re.search(pattern, state.name) for state in interaction.provider_states)
+    @property
+    def contract(self) -> Contract:
+        return self._answerer.contract
+
+    @property
+    def pacts(self) -> list[Pact]:
+        return list(self.contract.pacts)
+
+    @property
+    def index(self) -> RouteIndex:
+        return self.contract.index
+
+    @property
+    def templates(self) -> TemplateSet:
+        return self.contract.templates
+
+    def replace_contract(self, pacts: Sequence[Pact]) -> Contract:
+        """Serve ``pacts`` (and the templates as they are now) from the next request on.
+
+        The new contract is built completely first: a bad pact or template raises, and
+        the old contract keeps serving. The store and everything in it carry on.
+        """
+        contract = Contract.build(pacts, self.settings)
+        if self._store is not None:
+            self._store.set_lifecycles(contract.lifecycles)
+        self._answerer.contract = contract
+        return contract
+
+    # ----------------------------------------------------------------- the store
 
     @property
     def store(self) -> Store:
-        """The counter and record store, opened (and migrated) on first use."""
+        """The store, opened (and migrated) on first use."""
         if self._store is None:
             with self._store_lock:
                 if self._store is None:
-                    from pactstub.state.store import DatabaseSettings, Store
-
+                    settings = self.settings
                     self._store = Store(
                         DatabaseSettings(
-                            url=self.settings.database_url,
-                            pool_size=self.settings.pool_size,
-                            max_overflow=self.settings.max_overflow,
-                            pool_timeout=self.settings.pool_timeout,
-                        )
+                            url=settings.database_url,
+                            pool_size=settings.pool_size,
+                            max_overflow=settings.max_overflow,
+                            pool_timeout=settings.pool_timeout,
+                        ),
+                        lifecycles=self.contract.lifecycles,
+                        seed=settings.seed,
                     )
         return self._store
 
-    def reset(self, collection: str | None = None) -> None:
-        """Clear records and restart counters (of one collection, or all and the journal).
+    @property
+    def journal_table(self) -> JournalTable:
+        if self._journal_table is None:
+            self._journal_table = JournalTable(
+                self.store, self.settings.journal_size, self.settings.journal_bytes
+            )
+        return self._journal_table
 
-        A store that was never opened has nothing to forget and is not opened for it.
+    def unit(self, session: str = DEFAULT_SESSION) -> UnitOfWork:
+        return self.store.unit(session)
+
+    def _stored_faults(self) -> list[dict[str, Any]]:
+        try:
+            return self.store.faults()
+        except StoreError:
+            return []  # no store, no stored faults; those set at start still apply
+
+    def reset(self, collection: str | None = None, session: str | None = None) -> None:
+        """Clear records and restart counters: of one collection, one session, or everything.
+
+        Without a collection the journal, clocks and faults of the session (or of all) go too.
         """
-        if self._store is not None:
-            self._store.reset(collection)
         if collection is None:
-            self.journal.clear()
+            self.journal.clear(session)
+        self.store.reset(collection, session=session)
+        self.faults.forget()
 
     def close(self) -> None:
+        self.journal.close()
         if self._store is not None:
             self._store.close()
 
+    def health(self) -> RenderedResponse:
+        """``/health``: 200 while the store answers, 503 when it does not."""
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        try:
+            self.store.ping()
+        except StoreUnavailable as error:
+            log.error("health: the store is unavailable: %s", error.__cause__ or error)
+            body = {"status": "unhealthy", "store": "unavailable", "timestamp": now}
+            return web.json_response(body, 503, [("Retry-After", "1")])
+        return web.json_response({"status": "healthy", "store": "ok", "timestamp": now}, 200)
+
+    # ----------------------------------------------------------------- WSGI
+
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        result: Iterable[bytes] = self._wsgi(environ, start_response)
+        return result
+
+    def _handle(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Answer one request; plain WSGI on the hot path, werkzeug only for admin pages."""
         started = time.perf_counter()
-        path = _path(environ)
+        path = web.decoded_path(environ)
         if path.startswith(ADMIN_PREFIX):
             from pactstub.admin import handle_admin
 
-            return handle_admin(self, Request(environ))(environ, start_response)
+            return handle_admin(self, environ, start_response)
         origin = environ.get("HTTP_ORIGIN")
+        cors = self.cors.headers(origin)
         try:
-            received = _received(environ, path, self.settings.max_body_size)
-        except RequestEntityTooLarge:
+            session = self._session(environ)
+            received = web.received(environ, path, self.settings.max_body_size)
+            base_url = web.base_url(environ, self.settings.public_url)
+        except web.BodyTooLarge:
             limit = self.settings.max_body_size
-            answer = _json({"error": "request body too large", "limit_bytes": limit}, 413)
-            return _send(start_response, answer, self.cors.headers(origin))
+            message = f"request body larger than {limit} bytes"
+            response = web.json_response({"error": "request body too large", "limit_bytes": limit}, 413)
+            return self._refuse(environ, start_response, path, started, response, message, cors)
+        except (web.BadRequest, StoreError) as error:
+            response = web.json_response({"error": "bad request", "message": str(error)}, 400)
+            return self._refuse(environ, start_response, path, started, response, str(error), cors)
         if received.method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
             preflight = self.cors.preflight(
-                origin,
-                self.index.methods_for(path),
-                environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+                origin, self.index.methods_for(path), environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
             )
             if preflight is not None:
-                return _send(start_response, preflight, [])
-        answer, entry = self._answer(environ, received, started)
+                return web.send(environ, start_response, preflight)
+        answer = self._answerer.answer(received, Asked(session, environ.get(self._state_key), base_url))
+        answer, fault = self._with_fault(answer, session)
+        entry = self._entry(received, session, started, answer, fault)
         self.journal.add(entry)
         _log(entry)
-        return _send(start_response, answer, self.cors.headers(origin))
+        if fault is not None and fault.get("drop"):
+            raise ConnectionDropped(f"{received.method} {path}: the connection was dropped on purpose")
+        return web.send(environ, start_response, answer.response, cors)
 
-    # ---------------------------------------------------------------- answers
+    def _session(self, environ: WSGIEnvironment) -> str:
+        name = environ.get(self._session_key)
+        return DEFAULT_SESSION if name is None else check_session(name.strip())
 
-    def _answer(
-        self, environ: WSGIEnvironment, received: ReceivedRequest, started: float
-    ) -> tuple[RenderedResponse, JournalEntry]:
-        routes = self.index.candidates(received.method, received.path)
-        wanted_state = environ.get(self._state_key)
-        prepared = prepare(received)
-        strict = self.settings.strict_headers
-        for route in routes:
-            if _in_state(route, wanted_state) and matches(
-                route.interaction.request, prepared, strict_headers=strict
-            ):
-                answer = self._respond(route, environ, received)
-                return answer, self._entry(received, started, answer.status, route=route)
-        # nothing matched: only now work out every reason, for the explanation
-        near = [
-            (
-                route,
-                self._state_mismatches(route, wanted_state)
-                + match_request(route.interaction.request, prepared, strict_headers=strict),
-            )
-            for route in routes
-        ]
-        if near:
-            return self._no_match(environ, received, started, near)
-        if received.path in self._builtin and received.method.upper() in ("GET", "HEAD"):
-            answer = self._builtin_response(received.path)
-            return answer, self._entry(received, started, answer.status)
-        allowed = self.index.methods_for(received.path)
-        if allowed:
-            body = {
-                "error": f"method {received.method} not allowed for {received.path}",
-                "allowed": sorted(allowed),
-            }
-            answer = _json(body, 405)
-            answer.headers.append(("Allow", ", ".join(sorted(allowed | {"OPTIONS"}))))
-            return answer, self._entry(received, started, 405, problem="method-not-allowed")
-        body = {"error": f"no interaction has the path {received.path}", "method": received.method}
-        return _json(body, 404), self._entry(received, started, 404, problem="not-found")
-
-    def _state_mismatches(self, route: Route, wanted: str | None) -> list[Mismatch]:
-        """Why an interaction is out of the provider state the request asked for, if it is."""
-        if _in_state(route, wanted):
-            return []
-        states = [state.name for state in route.interaction.provider_states]
-        return [
-            Mismatch(
-                kind="provider-state",
-                location=f"header {self.settings.provider_state_header}",
-                expected=states,
-                actual=wanted,
-                message=f"Expected one of the provider states {states} but the request asked for {wanted!r}",
-            )
-        ]
-
-    def _respond(self, route: Route, environ: WSGIEnvironment, received: ReceivedRequest) -> RenderedResponse:
-        """The matched interaction's response; computed once when nothing in it varies."""
-        static = self._static.get(route.order)
-        if static is not None:
-            return static
-        interaction = route.interaction
-        template = self.templates.for_interaction(interaction)
-        base_url = _base_url(environ)
-        ctx = GeneratorContext(state_params=_state_params(interaction), base_url=base_url)
-        body_override = None
-        if template is not None:
-            context = self._template_context(base_url, received, interaction)
-            body_override = lambda: template.render(context)  # noqa: E731
+    def _with_fault(self, answer: Answer, session: str) -> tuple[Answer, dict[str, Any] | None]:
+        """Apply the delay and fault set for the interaction (or ``*``), if any."""
+        if answer.route is None and answer.problem is None:
+            return answer, None  # the stub's own endpoints are never slowed or failed
+        description = answer.route.interaction.description if answer.route else None
         try:
-            answer = render_example(interaction.response, ctx, body_override)
-        except TemplateError as error:
-            log.error("%s", error)
-            return _json({"error": "template failed", **error.to_json()}, 500)
-        if template is None and not interaction.response.generators:
-            self._static[route.order] = answer
-        return answer
+            fault = self.faults.for_request(session, description)
+        except StoreUnavailable as error:
+            return Answer(unavailable(error), answer.route, "store-unavailable"), None
+        if fault is None:
+            return answer, None
+        wait, happens = self.faults.decide(fault)
+        if wait:
+            time.sleep(wait)
+        shown: dict[str, Any] = {"delay_ms": round(wait * 1000, 3)} if wait else {}
+        if not happens:
+            return answer, shown or None
+        if fault.drop:
+            return answer, {**shown, "drop": True}
+        assert fault.status is not None
+        body = {"error": "injected fault", "status": fault.status, "interaction": description}
+        return Answer(web.json_response(body, fault.status), answer.route), {**shown, "status": fault.status}
 
-    def _template_context(
-        self, base_url: str, received: ReceivedRequest, interaction: Interaction | None
-    ) -> TemplateContext:
-        return TemplateContext(
-            request=RequestView.of(received),
-            interaction=interaction,
-            base_url=base_url,
-            store=lambda: self.store,
-            state_params=_state_params(interaction) if interaction else {},
-        )
-
-    def _no_match(
+    def _refuse(
         self,
         environ: WSGIEnvironment,
-        received: ReceivedRequest,
+        start_response: StartResponse,
+        path: str,
         started: float,
-        near: list[tuple[Route, list[Mismatch]]],
-    ) -> tuple[RenderedResponse, JournalEntry]:
-        fewest = min(len(m) for _, m in near)
-        closest = tuple(
-            Candidate(
-                route.interaction.label,
-                route.interaction.description,
-                route.interaction.pact_name,
-                route.interaction.index,
-                tuple(mismatches),
-            )
-            for route, mismatches in near
-            if len(mismatches) == fewest
-        )[:CLOSEST_LIMIT]
-        status = self.settings.no_match_status
-        entry = self._entry(received, started, status, problem="mismatch", closest=closest)
-        explanation = {
-            "error": "no interaction matched the request",
-            "request": {"method": received.method, "path": received.path},
-            "closest": [c.to_json() for c in closest],
-            "mismatches": [m.to_json() for m in closest[0].mismatches],
-        }
-        template = self.templates.for_no_match(closest[0].pact)
-        if template is None:
-            return _json(explanation, status), entry
-        context = replace(self._template_context(_base_url(environ), received, None), no_match=explanation)
-        try:
-            body = template.render(context)
-        except TemplateError as error:
-            log.error("%s", error)
-            return _json({"error": "template failed", **error.to_json(), "no_match": explanation}, 500), entry
-        return RenderedResponse(status, [("Content-Type", JSON_TYPE)], body), entry
-
-    def _builtin_response(self, path: str) -> RenderedResponse:
-        if path == "/health":
-            return _json({"status": "healthy", "timestamp": _now()}, 200)
-        return _json(
-            {
-                "name": "pactstub",
-                "version": __version__,
-                "pacts": [
-                    {"name": p.name, "consumer": p.consumer, "provider": p.provider, "file": p.source}
-                    for p in self.pacts
-                ],
-                "interactions": len(self.index.routes),
-                "routes": sorted(
-                    {f"{r['method']} {r['path']}" for r in describe(self.index, self.templates)}
-                ),
-            },
-            200,
+        response: RenderedResponse,
+        message: str,
+        cors: list[tuple[str, str]],
+    ) -> Iterable[bytes]:
+        """A request that could not be read: answered, journaled and logged all the same."""
+        received = ReceivedRequest(
+            method=environ.get("REQUEST_METHOD", "GET"),
+            path=path,
+            query_string=environ.get("QUERY_STRING", ""),
+            headers=tuple(
+                (k[5:].replace("_", "-").title(), v) for k, v in environ.items() if k.startswith("HTTP_")
+            ),
         )
+        answer = Answer(response, problem="bad-request", detail={"message": message})
+        entry = self._entry(received, DEFAULT_SESSION, started, answer, None)
+        self.journal.add(entry)
+        _log(entry)
+        return web.send(environ, start_response, response, cors)
+
+    def transport_error(self, method: str, path: str, status: int, message: str) -> None:
+        """A request the HTTP server refused before the app saw it (bad framing, too large)."""
+        answer = Answer(RenderedResponse(status, [], b""), problem="bad-request", detail={"message": message})
+        entry = self._entry(
+            ReceivedRequest(method=method, path=path), DEFAULT_SESSION, time.perf_counter(), answer, None
+        )
+        self.journal.add(entry)
+        _log(entry)
 
     def _entry(
         self,
         received: ReceivedRequest,
+        session: str,
         started: float,
-        status: int,
-        *,
-        route: Route | None = None,
-        problem: str | None = None,
-        closest: tuple[Candidate, ...] = (),
+        answer: Answer,
+        fault: dict[str, Any] | None,
     ) -> JournalEntry:
+        route = answer.route
         return JournalEntry(
-            sequence=self.journal.next_sequence(),
             timestamp=time.time(),
             method=received.method,
             path=received.path,
             query=received.query_string or "",
-            status=status,
+            status=answer.response.status,
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            session=session,
             interaction=route.interaction.description if route else None,
             pact=route.interaction.pact_name if route else None,
-            problem=problem,
-            closest=closest,
+            problem=answer.problem,
+            closest=answer.closest,
+            detail=answer.detail,
+            fault=fault,
+            request=RequestRecord.of(
+                received.headers,
+                received.body,
+                masked=self._masked,
+                body_limit=self.settings.journal_body_limit,
+            ),
         )
 
 
@@ -323,94 +321,19 @@ def create_app(pacts: Iterable[PactSource], **options: Any) -> StubApp:
     return StubApp(load_pacts(pacts), settings)
 
 
-def _path(environ: WSGIEnvironment) -> str:
-    """The request path as text (WSGI servers hand it over as latin-1 decoded bytes)."""
-    raw: str = environ.get("PATH_INFO", "")
-    try:
-        path = raw.encode("latin-1").decode("utf-8")
-    except UnicodeError:
-        path = raw
-    return path if path.startswith("/") else "/" + path
-
-
-def _received(environ: WSGIEnvironment, path: str, limit: int) -> ReceivedRequest:
-    """The request as plain values; raises ``RequestEntityTooLarge`` above ``limit``."""
-    body = get_input_stream(environ, max_content_length=limit).read()
-    if len(body) > limit:
-        raise RequestEntityTooLarge()
-    raw_query = environ.get("QUERY_STRING", "")
-    headers = [(_header_name(key), value) for key, value in environ.items() if key.startswith("HTTP_")]
-    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-        if environ.get(key):
-            headers.append((_header_name(key), environ[key]))
-    return ReceivedRequest(
-        method=environ.get("REQUEST_METHOD", "GET"),
-        path=path,
-        query=parse_query_string(raw_query),
-        query_string=raw_query,
-        headers=tuple(headers),
-        body=body,
-    )
-
-
-@cache
-def _header_name(environ_key: str) -> str:
-    """``HTTP_OFFLINE_TOKEN`` -> ``Offline-Token`` (WSGI keeps neither case nor dashes)."""
-    return environ_key.removeprefix("HTTP_").replace("_", "-").title()
-
-
-def _base_url(environ: WSGIEnvironment) -> str:
-    """The stub's own base URL as the client reached it, e.g. ``http://127.0.0.1:5000``."""
-    return f"{environ.get('wsgi.url_scheme', 'http')}://{get_host(environ)}"
-
-
-def _send(
-    start_response: StartResponse, answer: RenderedResponse, extra: list[tuple[str, str]]
-) -> list[bytes]:
-    headers = [*answer.headers, ("Content-Length", str(len(answer.body))), *extra]
-    start_response(_status_line(answer.status), headers)
-    return [answer.body]
-
-
-@cache
-def _status_line(status: int) -> str:
-    try:
-        return f"{status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return f"{status} Unknown"
-
-
-def _in_state(route: Route, wanted: str | None) -> bool:
-    """Without a state header every interaction is in; with one, those having that state."""
-    return not wanted or any(state.name == wanted for state in route.interaction.provider_states)
-
-
-def _state_params(interaction: Interaction) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for state in interaction.provider_states:
-        params.update(state.params)
-    return params
-
-
-def _json(document: Any, status: int) -> RenderedResponse:
-    body = json.dumps(document, ensure_ascii=False).encode("utf-8")
-    return RenderedResponse(status, [("Content-Type", JSON_TYPE)], body)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
-
-
 def _log(entry: JournalEntry) -> None:
-    if not log.isEnabledFor(logging.INFO):
-        return
+    """One line per request: INFO when answered as the pact says, WARNING when not."""
     target = entry.path + (f"?{entry.query}" if entry.query else "")
     if entry.matched:
+        if not log.isEnabledFor(logging.INFO):
+            return
         chosen = f"-> {entry.pact}: {entry.interaction!r}" if entry.interaction else "-> built-in"
-        log.info("%s %s %d %s %.1fms", entry.method, target, entry.status, chosen, entry.duration_ms)
+        fault = f" (fault: {entry.fault})" if entry.fault else ""
+        log.info("%s %s %d %s%s %.1fms", entry.method, target, entry.status, chosen, fault, entry.duration_ms)
         return
-    why = entry.explain().replace("\n", ";")
-    log.warning("%s %s %d %s %.1fms", entry.method, target, entry.status, why, entry.duration_ms)
+    if log.isEnabledFor(logging.WARNING):
+        why = entry.explain().replace("\n", ";")
+        log.warning("%s %s %d %s %.1fms", entry.method, target, entry.status, why, entry.duration_ms)
 
 
-__all__ = ["StubApp", "create_app"]
+__all__ = ["ADMIN_PREFIX", "StubApp", "create_app"]

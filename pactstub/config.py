@@ -16,6 +16,16 @@ from typing import Any
 from pactstub.errors import ConfigError
 
 DEFAULT_STATE_HEADER = "X-Pact-Provider-State"
+DEFAULT_SESSION_HEADER = "X-Pactstub-Session"
+#: Request headers whose values the journal never shows.
+DEFAULT_MASKED_HEADERS = (
+    "Authorization",
+    "Proxy-Authorization",
+    "Cookie",
+    "Set-Cookie",
+    "Offline-Token",
+    "X-Api-Key",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +51,30 @@ class Settings:
     no_match_status: int = 400
     #: largest request body accepted, in bytes (413 above it)
     max_body_size: int = 10 * 1024 * 1024
-    #: how many recent requests ``/_pactstub/requests`` keeps
-    journal_size: int = 200
+    #: how many recent requests the journal keeps (in the store, shared by every worker)
+    journal_size: int = 1000
+    #: how many bytes of entries the journal keeps at most
+    journal_bytes: int = 16 * 1024 * 1024
+    #: how many bytes of a request body an entry keeps (the rest is marked truncated)
+    journal_body_limit: int = 4096
+    #: request headers whose values the journal shows as ``***``
+    masked_headers: tuple[str, ...] = DEFAULT_MASKED_HEADERS
     #: serve ``GET /health`` and ``GET /`` unless the pact defines them
     builtin_endpoints: bool = True
+    #: request header naming the session (its own counters, records, clock and journal)
+    session_header: str = DEFAULT_SESSION_HEADER
+    #: seed of every random choice (generators, templates, lifecycle failures); ``None``: random
+    seed: int | None = None
+    #: ``[INTERACTION=]DURATION`` delays (``200ms``, ``50ms-300ms``)
+    delays: tuple[str, ...] = ()
+    #: ``[INTERACTION=]STATUS|drop[@PROBABILITY]`` faults
+    faults: tuple[str, ...] = ()
+    #: bearer token every ``/_pactstub/`` call must carry (``None``: no token needed)
+    admin_token: str | None = None
+    #: the base URL the stub hands out (templates' ``base_url``); ``None``: as the client reached it
+    public_url: str | None = None
+    #: how many proxies in front may set ``X-Forwarded-*`` (0: the headers are ignored)
+    trusted_proxies: int = 0
 
     def __post_init__(self) -> None:
         if self.provider_state is not None:
@@ -54,9 +84,20 @@ class Settings:
                 raise ConfigError(f"--provider-state: invalid regular expression: {error}") from error
         if not 100 <= self.no_match_status <= 599:
             raise ConfigError(f"--no-match-status: {self.no_match_status} is not an HTTP status")
-        for name in ("max_body_size", "journal_size", "pool_size"):
+        for name in (
+            "max_body_size",
+            "journal_size",
+            "journal_bytes",
+            "journal_body_limit",
+            "pool_size",
+            "trusted_proxies",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative")
+        if self.public_url is not None and not re.match(r"^https?://[^/\s]+(/\S*)?$", self.public_url):
+            raise ConfigError(f"public_url: {self.public_url!r} is not an http(s) URL")
+        if self.admin_token is not None and (not self.admin_token or not self.admin_token.isprintable()):
+            raise ConfigError("admin_token must be printable text")
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Settings:
@@ -68,6 +109,11 @@ class Settings:
         values = dict(options)
         if isinstance(values.get("cors_origins"), str):
             values["cors_origins"] = split_origins(values["cors_origins"])
+        for name in ("delays", "faults", "masked_headers"):
+            if isinstance(values.get(name), str):
+                values[name] = (values[name],)
+            elif values.get(name) is not None:
+                values[name] = tuple(values[name])
         if values.get("templates") is not None:
             values["templates"] = Path(values["templates"])
         return cls(**values)

@@ -61,6 +61,15 @@ class StoreError(PactstubError):
     """The counter and record store could not do what was asked."""
 
 
+class StoreUnavailable(StoreError):
+    """The database cannot be reached (down, refusing connections, too slow, or its file is gone).
+
+    Unlike other store errors this says nothing about the request: the same request may
+    succeed once the database is back, so the app answers 503 with ``Retry-After``. The
+    message names neither host, user nor password.
+    """
+
+
 class ConfigError(PactstubError):
     """An option or environment setting has a value pactstub cannot use."""
 

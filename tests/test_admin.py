@@ -80,7 +80,7 @@ def test_an_unknown_admin_endpoint_lists_the_known_ones(stub: Client) -> None:
     response = stub.get("/_pactstub/nothing")
     assert response.status_code == 404
     assert response.json is not None
-    assert "POST reset" in response.json["endpoints"]
+    assert "/_pactstub/reset" in response.json["endpoints"]
 
 
 def test_the_admin_prefix_is_never_matched_against_the_pact(tmp_path: Path) -> None:

@@ -248,8 +248,9 @@ class TestBuiltInEndpoints:
         assert Client(create_app([pact_document(interaction)])).get("/health").json == {"up": True}
 
     def test_interactions_endpoint_lists_them(self, epx: Client) -> None:
-        rows = epx.get("/_pactstub/interactions").json
-        assert rows is not None
+        listing = epx.get("/_pactstub/interactions").json
+        assert listing is not None
+        rows = listing["interactions"]
         assert [r["method"] for r in rows] == ["POST", "POST", "POST", "POST", "POST", "GET", "GET", "GET"]
 
 

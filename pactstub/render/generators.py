@@ -33,38 +33,40 @@ class GeneratorContext:
     #: the stub's own base URL as the client reached it (for ``MockServerURL``)
     base_url: str = ""
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    #: the source of every random value (seeded by ``--seed``)
+    rng: random.Random = field(default_factory=random.Random)
 
 
 GeneratorFn = Callable[[Mapping[str, Any], Any, GeneratorContext], Any]
 
 
 def _random_int(params: Mapping[str, Any], example: Any, ctx: GeneratorContext) -> int:
-    return random.randint(int(params.get("min", 0)), int(params.get("max", 2**31 - 1)))
+    return ctx.rng.randint(int(params.get("min", 0)), int(params.get("max", 2**31 - 1)))
 
 
 def _random_decimal(params: Mapping[str, Any], example: Any, ctx: GeneratorContext) -> float:
     """A decimal of exactly ``digits`` significant digits (no trailing zero to lose)."""
     digits = max(2, int(params.get("digits", 10)))
-    middle = "".join(random.choices(string.digits, k=digits - 2))
-    text = f"{random.randint(1, 9)}{middle}{random.randint(1, 9)}"
-    point = random.randint(1, digits - 1)
+    middle = "".join(ctx.rng.choices(string.digits, k=digits - 2))
+    text = f"{ctx.rng.randint(1, 9)}{middle}{ctx.rng.randint(1, 9)}"
+    point = ctx.rng.randint(1, digits - 1)
     return float(text[:point] + "." + text[point:])
 
 
 def _random_hex(params: Mapping[str, Any], example: Any, ctx: GeneratorContext) -> str:
-    return "".join(random.choices("0123456789abcdef", k=int(params.get("digits", 10))))
+    return "".join(ctx.rng.choices("0123456789abcdef", k=int(params.get("digits", 10))))
 
 
 def _random_string(params: Mapping[str, Any], example: Any, ctx: GeneratorContext) -> str:
-    return "".join(random.choices(string.ascii_letters + string.digits, k=int(params.get("size", 10))))
+    return "".join(ctx.rng.choices(string.ascii_letters + string.digits, k=int(params.get("size", 10))))
 
 
 def _regex(params: Mapping[str, Any], example: Any, ctx: GeneratorContext) -> str:
-    return str(rstr.xeger(str(params.get("regex", ""))))
+    return str(rstr.Rstr(ctx.rng).xeger(str(params.get("regex", ""))))
 
 
 def _uuid(params: Mapping[str, Any], example: Any, ctx: GeneratorContext) -> str:
-    value = uuid.uuid4()
+    value = uuid.UUID(int=ctx.rng.getrandbits(128), version=4)
     form = params.get("format", "lower-case-hyphenated")
     if form == "simple":
         return value.hex
@@ -83,7 +85,7 @@ def _moment(default: str) -> GeneratorFn:
 
 
 def _random_boolean(params: Mapping[str, Any], example: Any, ctx: GeneratorContext) -> bool:
-    return random.random() < 0.5
+    return ctx.rng.random() < 0.5
 
 
 def _provider_state(params: Mapping[str, Any], example: Any, ctx: GeneratorContext) -> Any:

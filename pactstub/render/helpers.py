@@ -1,34 +1,42 @@
-"""The functions a response template may call: counters, records and the clock.
+"""The functions a response template may call: records, counters, time, randomness, the response.
 
-``next_id(counter, start=1)``
-    The next value of a SQL counter shared by every thread, worker and restart:
-    ``start`` the first time (pass the pact example's value, e.g.
-    ``next_id("jobs", example.id)``), then one more each call.
+Records (each one JSON object in a collection, indexed by its top-level fields):
+
 ``save(collection, document)``
-    Store a JSON object; returns it as stored, with its ``created_at``.
-``find(collection, **fields)``
-    The collection's documents whose top-level ``fields`` equal the values
-    given, in insertion order, each with its ``created_at``.
-``now()``
-    The current time, ISO-8601 in UTC with a ``Z``.
+    Store a JSON object; returns it as stored, with its ``created_at``. A positive
+    integer ``id`` is its id in the collection, else it gets the next one.
+``get(collection, id)`` / ``find(collection, where=None, order_by=None, limit=None, offset=0, **fields)``
+    One record by id (or ``none``) / the records whose fields equal ``where``'s (a mapping,
+    for any field name) and ``fields``', by id or ``order_by`` (``"-field"`` descending).
+``update(collection, id, changes)`` / ``delete(collection, id)`` / ``count(collection, where=None, **fields)``
+``next_id(counter, start=1)``
+    The next value of a counter shared by every thread, worker and restart.
 
-``created_at`` is ISO-8601 UTC with a ``Z`` and is added to a document unless
-it has a field of that name itself. The store is opened on the first call, so
-a template that uses none of these never touches the database.
+Reading a record through ``get`` or ``find`` moves it along its lifecycle, if its
+collection has one. ``now(format=None)`` reads the session's clock; ``random_int``,
+``random_choice`` and ``uuid`` follow ``--seed``. ``set_status(code)`` and
+``set_header(name, value)`` shape the response; ``json_array(items)`` used as a call
+block writes a JSON array of what the block renders for each item.
 
-One render is one unit of work (:class:`pactstub.state.store.UnitOfWork`): the
-first helper call takes a connection, the first ``next_id`` or ``save`` begins
-the write transaction, and :meth:`Helpers.commit` (the render succeeded) or
-:meth:`Helpers.rollback` (it failed) ends it. A template that fails halfway
-therefore leaves no record and no counter change behind, and a render's writes
-cost one commit, not one each.
+One render is one unit of work (:class:`pactstub.state.unit.UnitOfWork`) of the
+request's session: the first helper that needs the store takes a connection, the first
+write begins the write transaction, and :meth:`Helpers.commit` (the render succeeded)
+or :meth:`Helpers.rollback` (it failed) ends it. A template that fails halfway leaves
+no record and no counter change behind. A template that uses none of these never
+touches the database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import random
+import uuid as uuid_module
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+from pactstub.state.unit import Record, UnitOfWork
+
+__all__ = ["CREATED_AT", "Helpers", "ResponseChoices", "iso_utc"]
 
 CREATED_AT = "created_at"
 
@@ -40,23 +48,41 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def _with_created_at(data: Mapping[str, Any], created_at: datetime) -> dict[str, Any]:
-    document = dict(data)
-    document.setdefault(CREATED_AT, iso_utc(created_at))
+def _view(record: Record | None) -> dict[str, Any] | None:
+    """What a template sees of a record: its data, with ``created_at`` unless it has its own."""
+    if record is None:
+        return None
+    document = dict(record.data)
+    document.setdefault(CREATED_AT, iso_utc(record.created_at))
     return document
+
+
+class ResponseChoices:
+    """The status and headers a template chose with ``set_status`` and ``set_header``."""
+
+    def __init__(self) -> None:
+        self.status: int | None = None
+        self.headers: list[tuple[str, str]] = []
 
 
 class Helpers:
     """The helper functions of one render, and its unit of work on the store."""
 
-    def __init__(self, store: Callable[[], Any]) -> None:
-        self._store = store
-        self._unit: Any = None
+    def __init__(
+        self,
+        unit: Callable[[], UnitOfWork],
+        rng: random.Random,
+        choices: ResponseChoices | None = None,
+    ) -> None:
+        self._open_unit = unit
+        self._unit: UnitOfWork | None = None
+        self._rng = rng
+        self.choices = choices or ResponseChoices()
 
-    def _work(self) -> Any:
-        """The render's unit of work, begun on the first helper call."""
+    def _work(self) -> UnitOfWork:
+        """The render's unit of work, begun on the first helper call that needs it."""
         if self._unit is None:
-            self._unit = self._store().unit()
+            self._unit = self._open_unit()
         return self._unit
 
     def commit(self) -> None:
@@ -69,25 +95,114 @@ class Helpers:
         if self._unit is not None:
             self._unit.rollback()
 
+    def functions(self) -> dict[str, Callable[..., Any]]:
+        """Every helper, by the name templates call it."""
+        return {
+            "next_id": self.next_id,
+            "save": self.save,
+            "get": self.get,
+            "find": self.find,
+            "update": self.update,
+            "delete": self.delete,
+            "count": self.count,
+            "now": self.now,
+            "random_int": self.random_int,
+            "random_choice": self.random_choice,
+            "uuid": self.uuid,
+            "set_status": self.set_status,
+            "set_header": self.set_header,
+            "json_array": json_array,
+        }
+
+    # -- records ------------------------------------------------------------------------
+
     def next_id(self, counter: str, start: int = 1) -> int:
         """The counter's next value (``start`` when it is new)."""
-        return int(self._work().next_value(counter, start))
+        return self._work().next_value(counter, start)
 
-    def save(self, collection: str, document: Mapping[str, Any]) -> dict[str, Any]:
+    def save(self, collection: str, document: Mapping[str, Any]) -> dict[str, Any] | None:
         """Store ``document`` in ``collection``; the document as stored, with ``created_at``."""
-        if not isinstance(document, Mapping):
-            raise TypeError(f"save({collection!r}, ...) takes a JSON object, not {type(document).__name__}")
-        record = self._work().save(collection, document)
-        return _with_created_at(record.data, record.created_at)
+        return _view(self._work().save(collection, document))
 
-    def find(self, collection: str, **fields: Any) -> list[dict[str, Any]]:
-        """The documents of ``collection`` whose ``fields`` match, oldest first."""
-        return [_with_created_at(r.data, r.created_at) for r in self._work().find(collection, **fields)]
+    def get(self, collection: str, record_id: int) -> dict[str, Any] | None:
+        """The record with this id, or ``None``."""
+        return _view(self._work().get(collection, record_id, advance=True))
 
-    @staticmethod
-    def now() -> str:
-        """Now, as ISO-8601 UTC with a ``Z``."""
-        return iso_utc(datetime.now(UTC))
+    def find(
+        self,
+        collection: str,
+        where: Mapping[str, Any] | None = None,
+        /,
+        *,
+        order_by: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        **fields: Any,
+    ) -> list[dict[str, Any] | None]:
+        """The records whose fields equal those given, by id (or ``order_by``)."""
+        wanted = {**(where or {}), **fields}
+        found = self._work().find(
+            collection, wanted, order_by=order_by, limit=limit, offset=offset, advance=True
+        )
+        return [_view(record) for record in found]
+
+    def update(self, collection: str, record_id: int, changes: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The record with ``changes`` merged in, or ``None`` when there is no such record."""
+        return _view(self._work().update(collection, record_id, changes))
+
+    def delete(self, collection: str, record_id: int) -> bool:
+        """Forget the record; whether it existed."""
+        return self._work().delete(collection, record_id)
+
+    def count(self, collection: str, where: Mapping[str, Any] | None = None, /, **fields: Any) -> int:
+        """How many records have the fields given."""
+        return self._work().count(collection, {**(where or {}), **fields})
+
+    # -- time and chance ----------------------------------------------------------------
+
+    def now(self, format: str | None = None) -> str | int:
+        """Now on the session's clock: ISO-8601 UTC (``Z``), ``epoch``, ``epoch_ms``, or a strftime format."""
+        micros = self._work().now_us()
+        if format == "epoch":
+            return micros // 1_000_000
+        if format == "epoch_ms":
+            return micros // 1000
+        moment = datetime.fromtimestamp(micros / 1_000_000, UTC)
+        return iso_utc(moment) if format is None else moment.strftime(format)
+
+    def random_int(self, low: int, high: int) -> int:
+        """A whole number from ``low`` to ``high``, both included."""
+        return self._rng.randint(int(low), int(high))
+
+    def random_choice(self, items: Sequence[Any]) -> Any:
+        """One of ``items``."""
+        return self._rng.choice(list(items))
+
+    def uuid(self) -> str:
+        """A random (version 4) UUID, reproducible with ``--seed``."""
+        return str(uuid_module.UUID(int=self._rng.getrandbits(128), version=4))
+
+    # -- the response -------------------------------------------------------------------
+
+    def set_status(self, status: int) -> None:
+        """Answer with ``status`` (it must be one the pact allows for the interaction)."""
+        if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+            raise ValueError(f"set_status takes an HTTP status from 100 to 599, not {status!r}")
+        self.choices.status = status
+
+    def set_header(self, name: str, value: Any) -> None:
+        """Add a response header."""
+        text = str(value)
+        if not isinstance(name, str) or not name or any(c in name + text for c in "\r\n\x00"):
+            raise ValueError(f"set_header takes a header name and a one-line value, not {name!r}: {text!r}")
+        self.choices.headers.append((name, text))
 
 
-__all__ = ["CREATED_AT", "Helpers", "iso_utc"]
+def json_array(items: Iterable[Any], caller: Callable[[Any], str]) -> str:
+    """``{% call(item) json_array(items) %}...{% endcall %}``: a JSON array of the block per item.
+
+    Each rendering of the block is one element; the commas and brackets come from here,
+    so a loop of objects needs no hand-placed commas. The whole output is still checked
+    as JSON when the render ends.
+    """
+    return "[" + ",".join(str(caller(item)).strip() for item in items) + "]"

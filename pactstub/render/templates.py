@@ -32,7 +32,6 @@ file and, where known, the template line; the app answers it with a 500.
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import logging
 import re
@@ -48,10 +47,12 @@ import jinja2
 from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from pactstub.errors import StoreError, TemplateError
+from pactstub.errors import StoreError, StoreUnavailable, TemplateError
 from pactstub.model import Interaction, Pact
-from pactstub.render.context import RequestView, TemplateContext
-from pactstub.render.helpers import Helpers, iso_utc
+from pactstub.render.context import RequestView, TemplateContext, frozen
+from pactstub.render.helpers import Helpers, ResponseChoices, iso_utc
+from pactstub.render.lifecycles import load_lifecycles
+from pactstub.state.lifecycle import Lifecycle
 
 log = logging.getLogger("pactstub.templates")
 
@@ -75,14 +76,7 @@ def slug(description: str) -> str:
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, RequestView):
-        return {
-            "method": value.method,
-            "path": value.path,
-            "query": dict(value.query),
-            "headers": dict(value.headers),
-            "body": value.body,
-            "text": value.text,
-        }
+        return value.to_json()
     if isinstance(value, Mapping):
         return dict(value)
     if isinstance(value, datetime):
@@ -104,6 +98,7 @@ def _environment(folder: Path) -> SandboxedEnvironment:
         loader=jinja2.FileSystemLoader(str(folder), encoding="utf-8", followlinks=False),
         undefined=StrictUndefined,
         finalize=to_json,
+        extensions=["jinja2.ext.do"],
         autoescape=False,
         auto_reload=False,
         cache_size=-1,
@@ -116,27 +111,44 @@ def _environment(folder: Path) -> SandboxedEnvironment:
 # ------------------------------------------------------------------ one template
 
 
-class ResponseTemplate:
-    """One compiled template; :meth:`render` gives the response body bytes."""
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A template's output: the body, and the status and headers it chose (if any)."""
 
-    def __init__(self, path: Path, template: jinja2.Template, *, expects_json: bool = True) -> None:
+    body: bytes
+    status: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+class ResponseTemplate:
+    """One compiled template, bound to one interaction (or a pact's no-match answer)."""
+
+    def __init__(
+        self,
+        path: Path,
+        template: jinja2.Template,
+        interaction: Interaction | None = None,
+    ) -> None:
         #: the file, as reached from the templates folder given
         self.path = path
         self._template = template
-        self._expects_json = expects_json
+        self._expects_json = _expects_json(interaction)
+        # What templates read of the pact, frozen once: no copy per request, no change by a template.
+        self._interaction = frozen(_interaction_view(interaction))
+        self._example = frozen(_example(interaction))
 
     def __repr__(self) -> str:
         return f"ResponseTemplate({str(self.path)!r})"
 
-    def render(self, context: TemplateContext) -> bytes:
-        """The body for one request; :class:`TemplateError` if it fails or is not JSON.
+    def render(self, context: TemplateContext) -> Rendered:
+        """The response for one request; :class:`TemplateError` if it fails or is not JSON.
 
         The state helpers' writes are committed once the body is known to be good,
         and rolled back when it is not: a failed render leaves the store unchanged.
         """
-        helpers = Helpers(context.store)
+        helpers = Helpers(context.unit, context.rng, ResponseChoices())
         try:
-            body = self._render(_variables(context, helpers))
+            body = self._render(self._variables(context, helpers))
         except BaseException:
             with contextlib.suppress(StoreError):  # the template's error is the one to report
                 helpers.rollback()
@@ -144,8 +156,24 @@ class ResponseTemplate:
         try:
             helpers.commit()
         except StoreError as error:
+            if isinstance(error, StoreUnavailable):
+                raise
             raise TemplateError(str(self.path), f"the state could not be saved: {error}") from error
-        return body
+        choices = helpers.choices
+        return Rendered(body, choices.status, tuple(choices.headers))
+
+    def _variables(self, context: TemplateContext, helpers: Helpers) -> dict[str, Any]:
+        variables: dict[str, Any] = {
+            "request": context.request,
+            "interaction": self._interaction,
+            "example": self._example,
+            "state": context.state_params,
+            "base_url": context.base_url,
+            **helpers.functions(),
+        }
+        if context.no_match is not None:
+            variables["no_match"] = context.no_match
+        return variables
 
     def _render(self, variables: dict[str, Any]) -> bytes:
         try:
@@ -175,26 +203,7 @@ class ResponseTemplate:
         return line
 
 
-def _variables(context: TemplateContext, helpers: Helpers) -> dict[str, Any]:
-    interaction = context.interaction
-    variables: dict[str, Any] = {
-        "request": context.request,
-        "interaction": _interaction_view(interaction),
-        "example": _example(interaction),
-        "state": copy.deepcopy(dict(context.state_params)),
-        "base_url": context.base_url,
-        "next_id": helpers.next_id,
-        "save": helpers.save,
-        "find": helpers.find,
-        "now": helpers.now,
-    }
-    if context.no_match is not None:
-        variables["no_match"] = copy.deepcopy(dict(context.no_match))
-    return variables
-
-
 def _interaction_view(interaction: Interaction | None) -> dict[str, Any] | None:
-    """A fresh plain copy, so no template can change the loaded pact for later requests."""
     if interaction is None:
         return None
     return {
@@ -203,8 +212,7 @@ def _interaction_view(interaction: Interaction | None) -> dict[str, Any] | None:
         "index": interaction.index,
         "slug": slug(interaction.description),
         "provider_states": [
-            {"name": state.name, "params": copy.deepcopy(dict(state.params))}
-            for state in interaction.provider_states
+            {"name": state.name, "params": dict(state.params)} for state in interaction.provider_states
         ],
         "status": interaction.response.status,
     }
@@ -214,7 +222,7 @@ def _example(interaction: Interaction | None) -> Any:
     if interaction is None or interaction.response.body is None:
         return None
     value = interaction.response.body.value
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else copy.deepcopy(value)
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
 def _describe(error: BaseException) -> str:
@@ -269,6 +277,8 @@ class TemplateSet:
 
     _by_interaction: dict[tuple[str, int], ResponseTemplate] = field(default_factory=dict)
     _no_match: dict[str, ResponseTemplate] = field(default_factory=dict)
+    #: lifecycles of collections, from ``<pact stem>/_lifecycles.yaml`` files
+    lifecycles: dict[str, Lifecycle] = field(default_factory=dict)
 
     @classmethod
     def load(cls, folder: Path | str | None, pacts: Sequence[Pact]) -> TemplateSet:
@@ -312,9 +322,9 @@ class TemplateSet:
                 )
                 continue
             interactions = [i for pact in owners for i in pact.interactions]
-            template = ResponseTemplate(root / relative, _compile(environment, root, name))
+            compiled = _compile(environment, root, name)
             if stem == NO_MATCH:
-                result._no_match[pact_name] = template
+                result._no_match[pact_name] = ResponseTemplate(root / relative, compiled)
                 continue
             bound = [i for i in interactions if slug(i.description) == stem]
             if not bound:
@@ -325,8 +335,9 @@ class TemplateSet:
                 )
             for interaction in bound:
                 result._by_interaction[(interaction.pact_name, interaction.index)] = ResponseTemplate(
-                    root / relative, template._template, expects_json=_expects_json(interaction)
+                    root / relative, compiled, interaction
                 )
+        result.lifecycles = load_lifecycles(root, [pact.name for pact in pacts])
         return result
 
     def for_interaction(self, interaction: Interaction) -> ResponseTemplate | None:
@@ -353,4 +364,4 @@ def _compile(environment: SandboxedEnvironment, root: Path, name: str) -> jinja2
         raise TemplateError(str(root / name), f"not UTF-8 text: {error}") from error
 
 
-__all__ = ["NO_MATCH", "SUFFIX", "ResponseTemplate", "TemplateSet", "iso_utc", "slug", "to_json"]
+__all__ = ["NO_MATCH", "SUFFIX", "Rendered", "ResponseTemplate", "TemplateSet", "iso_utc", "slug", "to_json"]

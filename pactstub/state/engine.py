@@ -1,29 +1,22 @@
-"""Where the store lives and how its connections behave: settings, URLs, the engine.
+"""Where the store lives and how its connections behave: settings, URLs, the engine, failures.
 
-Every dialect-specific rule of the store is set up here, once per connection, so
-the rest of the store writes plain SQLAlchemy.
+Every dialect-specific rule is set up here, once per connection:
 
-SQLite (the embedded default) runs in WAL mode with a busy timeout, and write
-transactions start with ``BEGIN IMMEDIATE``: concurrent writers queue for the lock
-up front instead of failing with "database is locked" when a read turns into a write.
-The driver's own transaction handling is switched off so those BEGINs are ours, and
-a connection marked with :data:`READ_OPTION` sends no ``BEGIN`` at all (each read
-is its own implicit transaction).
+* **SQLite** runs in WAL mode (readers never wait for the writer) with a busy timeout
+  (writers of several processes queue instead of failing) and ``synchronous = NORMAL``:
+  a commit reaches the WAL file before ``COMMIT`` returns but is fsynced only at
+  checkpoints, so a crash or ``kill -9`` of pactstub loses nothing committed, while an
+  OS crash or power loss may lose the last transactions. With ``FULL`` the fsync of each
+  commit was over half the time of a templated request (about 10 ms); a machine crash
+  ends the test run that relied on those ids anyway. WAL never corrupts the file.
+* **PostgreSQL** sessions are READ COMMITTED whatever the server's default (a counter
+  ``UPDATE`` must wait for and then see the other transaction's row, not fail with a
+  serialization error), with a statement timeout, a connect timeout, and a pool that
+  pre-pings, so a database restarted overnight costs nobody a failed request.
 
-Durability: SQLite runs with ``synchronous = NORMAL``. In WAL mode a commit is then
-written to the WAL file (the OS has it once ``COMMIT`` returns) but not fsynced;
-fsyncs happen at checkpoints only. A crash or kill of pactstub loses nothing
-committed: a value handed out stays handed out after a restart. An OS crash or a
-power loss, though, may lose the last transactions, and their counter values
-could be handed out again. That is the accepted trade-off for a test stub: with
-``FULL``, the fsync of every commit was over half the time of a templated request
-(about 10 ms per commit), and a machine crash ends the test run that relied on
-those ids anyway. The database file is never corrupted by it (WAL guarantees that
-with ``NORMAL``). PostgreSQL keeps the server's own settings (``synchronous_commit``).
-
-PostgreSQL sessions are READ COMMITTED whatever the server default, and the pool
-pre-pings: a sandbox whose database restarted overnight gets fresh connections
-instead of failing the first request on each dropped one.
+Failures of the driver become :class:`~pactstub.errors.StoreUnavailable` (the database
+cannot be reached: answer 503, retry later) or :class:`~pactstub.errors.StoreError`
+(it refused this statement), see :func:`failure`.
 """
 
 from __future__ import annotations
@@ -32,24 +25,26 @@ import os
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
-from pactstub.errors import ConfigError
-from pactstub.state import documents
+from pactstub.errors import ConfigError, StoreError, StoreUnavailable
 
 __all__ = [
     "DEFAULT_URL",
-    "READ_OPTION",
     "SQLITE_BUSY_TIMEOUT_S",
-    "WRITE_OPTION",
     "DatabaseSettings",
     "create_engine",
+    "describe_error",
+    "failure",
+    "sqlite_file",
 ]
 
 DEFAULT_URL = "sqlite:///pactstub.sqlite3"
@@ -58,12 +53,8 @@ SQLITE_BUSY_TIMEOUT_S = 30.0
 _POOL_SIZE = 10
 _MAX_OVERFLOW = 20
 _POOL_TIMEOUT = 30.0
-
-#: Execution option of a connection whose statements run outside any transaction
-#: (SQLite: no BEGIN is sent; PostgreSQL uses an autocommit connection instead).
-READ_OPTION = "pactstub_read"
-#: Execution option of a write transaction: SQLite begins it with ``BEGIN IMMEDIATE``.
-WRITE_OPTION = "pactstub_write"
+#: How long connecting, and one statement, may take on PostgreSQL before the store is "unavailable".
+_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +65,8 @@ class DatabaseSettings:
     pool_size: int = _POOL_SIZE
     max_overflow: int = _MAX_OVERFLOW
     pool_timeout: float = _POOL_TIMEOUT
+    #: seconds a PostgreSQL connect or statement may take
+    timeout: float = _TIMEOUT
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> DatabaseSettings:
@@ -109,8 +102,14 @@ class DatabaseSettings:
         return url
 
     def safe_url(self) -> str:
-        """The URL for messages: never the password."""
+        """The URL for log lines: never the password."""
         return _without_password(self.url)
+
+    @property
+    def in_memory(self) -> bool:
+        """A SQLite database that lives in this process only (``sqlite://``)."""
+        url = make_url(self.normalized_url())
+        return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
 def _without_password(url: str) -> str:
@@ -136,64 +135,67 @@ def _env_number(environ: Mapping[str, str], name: str, kind: type[_N], default: 
     return value
 
 
+def sqlite_file(engine: Engine) -> Path | None:
+    """The file of a SQLite database (``None`` in memory or on PostgreSQL)."""
+    if engine.dialect.name != "sqlite" or isinstance(engine.pool, StaticPool):
+        return None
+    database = engine.url.database
+    return Path(database).resolve() if database else None
+
+
 def create_engine(settings: DatabaseSettings) -> Engine:
-    """An engine set up for the store's concurrency rules (see the module docstring)."""
+    """An engine set up for the store's rules (see the module docstring)."""
     url = make_url(settings.normalized_url())
-    # Pinned, not left to SQLAlchemy's default: find() searches the stored text.
-    common: dict[str, Any] = {"json_serializer": documents.serialize}
     pool: dict[str, Any] = {
         "pool_size": settings.pool_size,
         "max_overflow": settings.max_overflow,
         "pool_timeout": settings.pool_timeout,
     }
     if url.get_backend_name() == "postgresql":
-        engine = sa.create_engine(url, pool_pre_ping=True, **common, **pool)
-        _postgres_sessions(engine)
+        engine = sa.create_engine(
+            url,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": max(1, round(settings.timeout))},
+            **pool,
+        )
+        _postgres_sessions(engine, settings.timeout)
     elif url.database in (None, "", ":memory:"):
         # One connection for everyone: each new connection would be a new, empty database.
         # Not forgotten on fork either: the child's copy of the database is all it has.
-        engine = sa.create_engine(
-            url, poolclass=StaticPool, connect_args={"check_same_thread": False}, **common
-        )
-        _sqlite_transactions(engine)
+        engine = sa.create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        _sqlite_pragmas(engine)
         return engine
     else:
-        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, **common, **pool)
-        _sqlite_transactions(engine)
+        folder = Path(url.database).resolve().parent
+        if not folder.is_dir():
+            raise ConfigError(f"cannot create the SQLite database {url.database}: no folder {folder}")
+        engine = sa.create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}, **pool
+        )
+        _sqlite_pragmas(engine)
     _forget_connections_on_fork(engine)
     return engine
 
 
-def _postgres_sessions(engine: Engine) -> None:
+def _postgres_sessions(engine: Engine, timeout: float) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-        # READ COMMITTED whatever the server default: the counter UPDATE must see the
-        # row as committed by others, not fail with a serialization error. Set for the
-        # session, once, rather than as psycopg2's isolation level: with a level of its
-        # own, psycopg2 sends a SET on every switch in or out of autocommit (each unit).
         cursor = dbapi_connection.cursor()
         cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        cursor.execute(f"SET statement_timeout = {round(timeout * 1000)}")
         cursor.close()
         dbapi_connection.commit()
 
 
-def _sqlite_transactions(engine: Engine) -> None:
+def _sqlite_pragmas(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-        dbapi_connection.isolation_level = None  # the driver emits no BEGIN/COMMIT of its own
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cursor.execute("PRAGMA journal_mode = WAL")
         # Survives a crash of the process, not of the OS: see the module docstring.
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def on_begin(connection: Connection) -> None:
-        options = connection.get_execution_options()
-        if options.get(READ_OPTION, False):
-            return  # autocommit: each statement is its own implicit read transaction
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION, False) else "BEGIN")
 
 
 def _forget_connections_on_fork(engine: Engine) -> None:
@@ -212,3 +214,69 @@ def _forget_connections_on_fork(engine: Engine) -> None:
             alive.dispose(close=False)
 
     os.register_at_fork(after_in_child=forget)
+
+
+# ---------------------------------------------------------------------------------- failures
+
+#: Words of driver errors that mean the database, not the statement, is the problem.
+_UNAVAILABLE_WORDS = (
+    "could not connect",
+    "connection refused",
+    "server closed the connection",
+    "terminating connection",
+    "connection to server",
+    "could not translate host name",
+    "timeout expired",
+    "canceling statement due to statement timeout",
+    "the database system is",
+    "ssl connection has been closed",
+    "unable to open database file",
+    "disk i/o error",
+    "database disk image is malformed",
+    "attempt to write a readonly database",
+    "database is locked",
+)
+
+
+def describe_error(error: BaseException) -> str:
+    """The driver's own words on one line (no SQL, no parameters)."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        error = error.orig
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def failure(error: BaseException, where: str) -> StoreError:
+    """The store error for a driver or pool failure; ``where`` names the database for logs.
+
+    An unreachable database is :class:`StoreUnavailable` with a message that names no
+    host and no user (it reaches HTTP clients); the details stay in ``__cause__``, for
+    the log.
+    """
+    if isinstance(error, PoolTimeout):
+        return StoreUnavailable("the store is busy: no database connection came free in time")
+    text = describe_error(error).lower()
+    if isinstance(error, SQLAlchemyError) and not isinstance(error, DBAPIError):
+        return StoreError(f"database {where}: {describe_error(error)}")
+    original = error.orig if isinstance(error, DBAPIError) else error
+    kind = type(original).__name__
+    if kind in ("OperationalError", "InterfaceError") and any(w in text for w in _UNAVAILABLE_WORDS):
+        return StoreUnavailable(f"the store's database is unavailable ({_reason(text)})")
+    if kind in ("InterfaceError",) or "connection already closed" in text:
+        return StoreUnavailable("the store's database is unavailable (the connection was lost)")
+    return StoreError(f"database {where}: {describe_error(error)}")
+
+
+def _reason(text: str) -> str:
+    """A short reason that names no host, port or user."""
+    for words, reason in (
+        ("timeout", "it did not answer in time"),
+        ("database is locked", "another process holds the SQLite write lock"),
+        ("unable to open", "its file cannot be opened"),
+        ("readonly", "its file cannot be written"),
+        ("i/o", "its file cannot be read or written"),
+        ("malformed", "its file is damaged"),
+        ("the database system is", "it is starting up or shutting down"),
+    ):
+        if words in text:
+            return reason
+    return "connection refused or lost"

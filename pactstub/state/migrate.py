@@ -19,6 +19,7 @@ the connection in.
 from __future__ import annotations
 
 import importlib.util
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,17 +30,16 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from pactstub.errors import StoreError
-from pactstub.state.engine import WRITE_OPTION, DatabaseSettings, create_engine
+from pactstub.state.engine import DatabaseSettings, create_engine, failure
 
 __all__ = [
     "MIGRATIONS_PACKAGE",
     "VERSION_TABLE",
     "RevisionError",
     "current",
-    "describe_error",
     "downgrade",
     "head",
     "locked_connection",
@@ -93,15 +93,16 @@ def _safe_url(engine: Engine) -> str:
 @contextmanager
 def locked_connection(engine: Engine) -> Iterator[Connection]:
     """A connection in a write transaction that holds the migration lock; commits on exit."""
-    with engine.connect() as connection:
-        connection.execution_options(**{WRITE_OPTION: True})
-        with connection.begin():
-            if connection.dialect.name == "postgresql":
-                # Per schema: tests (and tenants) with their own schema do not wait on each other.
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.pactstub_migrate'))")
-                )
-            yield connection
+    with engine.connect() as connection, connection.begin():
+        if connection.dialect.name == "sqlite":
+            # pysqlite begins no transaction for DDL; this one also takes the write lock
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            # Per schema: tests (and tenants) with their own schema do not wait on each other.
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.pactstub_migrate'))")
+            )
+        yield connection
 
 
 #: What the public functions accept: an engine made by ``pactstub.state.engine.create_engine``
@@ -126,9 +127,14 @@ def _run(target: Target, action: str, revision: str) -> None:
         _run_on(engine, action, revision)
 
 
+#: Alembic keeps the running migration in module globals (``alembic.context``): two threads
+#: migrating two databases at once would run each other's scripts. One at a time per process.
+_ALEMBIC = threading.Lock()
+
+
 def _run_on(engine: Engine, action: str, revision: str) -> None:
     try:
-        with locked_connection(engine) as connection:
+        with _ALEMBIC, locked_connection(engine) as connection:
             config = make_config(connection=connection)
             if action == "upgrade":
                 command.upgrade(config, revision)
@@ -138,8 +144,8 @@ def _run_on(engine: Engine, action: str, revision: str) -> None:
         where = _safe_url(engine)
         raise RevisionError(f"cannot {action} database {where} to {revision!r}: {error}") from error
     except SQLAlchemyError as error:
-        where = _safe_url(engine)
-        raise StoreError(f"cannot {action} database {where}: {describe_error(error)}") from error
+        problem = failure(error, _safe_url(engine))
+        raise type(problem)(f"cannot {action} database {_safe_url(engine)}: {problem}") from error
 
 
 def upgrade(target: Target, revision: str = "head") -> None:
@@ -165,15 +171,9 @@ def _current(engine: Engine) -> str | None:
             heads = context.get_current_heads()
             connection.rollback()
     except SQLAlchemyError as error:
-        raise StoreError(f"cannot read database {_safe_url(engine)}: {describe_error(error)}") from error
+        problem = failure(error, _safe_url(engine))
+        raise type(problem)(f"cannot read database {_safe_url(engine)}: {problem}") from error
     return heads[0] if heads else None
-
-
-def describe_error(error: SQLAlchemyError) -> str:
-    """The driver's own words on one line (no SQL, no parameters), else SQLAlchemy's."""
-    if isinstance(error, DBAPIError) and error.orig is not None:
-        return " ".join(str(error.orig).split())
-    return " ".join(str(error).split())
 
 
 def head() -> str | None:

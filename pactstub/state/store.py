@@ -1,35 +1,42 @@
-"""Counters and records that survive restarts and are shared by every worker and server.
+"""Counters, records, clocks and the journal, shared by every worker and server of a sandbox.
 
 A stub that hands out ids (``jobs`` from 123, ``runs`` from 978) must never hand out
 one twice: not between threads, gunicorn workers, servers on one PostgreSQL database,
-nor after a crash of pactstub. So every counter bump is committed before its value
-leaves pactstub, in a unit of work (:mod:`pactstub.state.unit`) on an engine set up
-for each dialect's concurrency and durability rules (:mod:`pactstub.state.engine`).
+nor after a crash of pactstub. So every write is committed before its result leaves
+pactstub, in a unit of work (:mod:`pactstub.state.unit`) on an engine set up for each
+dialect's rules (:mod:`pactstub.state.engine`).
 
-:class:`Store` is the face of all that: one-call counters and records (each a unit
-of one statement), :meth:`Store.unit` for a template render's several, and the
+:class:`Store` is the face of all that: one-call counters and records (each a unit of
+one operation), :meth:`Store.unit` for a template render's several, the clocks, and the
 whole-state operations (reset, snapshot, export, import), each one transaction.
 """
 
 from __future__ import annotations
 
+import json
+import random
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, Engine, delete, func, select, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import delete, select
 from sqlalchemy.pool import StaticPool
 
-from pactstub.state import documents
+from pactstub.errors import StoreError
+from pactstub.state import documents, sql
 from pactstub.state import migrate as migrations
-from pactstub.state.engine import DEFAULT_URL, WRITE_OPTION, DatabaseSettings, create_engine
-from pactstub.state.models import COUNTERS, RECORDS
-from pactstub.state.unit import Record, UnitOfWork, database_error
+from pactstub.state.clock import ClockState
+from pactstub.state.documents import DEFAULT_SESSION, StateDocumentError
+from pactstub.state.engine import DEFAULT_URL, DatabaseSettings, create_engine, failure, sqlite_file
+from pactstub.state.keys import field_key, value_key
+from pactstub.state.lifecycle import Lifecycle
+from pactstub.state.models import CLOCKS, COLLECTIONS, COUNTERS, FAULTS, FIELDS, JOURNAL, RECORDS
+from pactstub.state.unit import Record, StoreContext, UnitOfWork
 
 __all__ = [
+    "DEFAULT_SESSION",
     "DEFAULT_URL",
     "DatabaseSettings",
     "Record",
@@ -39,36 +46,68 @@ __all__ = [
     "create_engine",
 ]
 
-StateDocumentError = documents.StateDocumentError
+#: Rows per statement when importing (bounded so huge imports do not build huge batches).
+_IMPORT_BATCH = 2000
 
 
 class Store:
-    """The counter and record store on one database; safe to share between threads.
+    """The store on one database; safe to share between threads.
 
-    Raises :class:`~pactstub.errors.StoreError` for anything the database refuses and
-    :class:`~pactstub.errors.ConfigError` for settings it cannot use.
+    ``lifecycles`` (collection -> :class:`~pactstub.state.lifecycle.Lifecycle`) move the
+    records of those collections along as templates read them; ``seed`` makes their
+    failures reproducible. Raises :class:`~pactstub.errors.StoreError` for what the
+    database refuses (:class:`~pactstub.errors.StoreUnavailable` when it cannot be
+    reached) and :class:`~pactstub.errors.ConfigError` for settings it cannot use.
     """
 
-    def __init__(self, settings: DatabaseSettings | str = DEFAULT_URL, *, migrate: bool = True) -> None:
+    def __init__(
+        self,
+        settings: DatabaseSettings | str = DEFAULT_URL,
+        *,
+        migrate: bool = True,
+        lifecycles: Mapping[str, Lifecycle] | None = None,
+        seed: int | None = None,
+    ) -> None:
         self.settings = DatabaseSettings(url=settings) if isinstance(settings, str) else settings
-        self._engine = create_engine(self.settings)
-        one_connection = isinstance(self._engine.pool, StaticPool)
-        # In memory: one connection, so one user at a time (the lock is held per unit).
-        self._lock: AbstractContextManager[Any] = threading.RLock() if one_connection else nullcontext()
-        # SQLite file: writers of this process queue here, not in SQLite's busy handler.
-        sqlite_file = self._engine.dialect.name == "sqlite" and not one_connection
-        self._write_lock: AbstractContextManager[Any] = threading.RLock() if sqlite_file else nullcontext()
+        engine = create_engine(self.settings)
+        one_connection = isinstance(engine.pool, StaticPool)
+        # In memory there is one connection, so one unit at a time may use it.
+        lock: AbstractContextManager[Any] = threading.RLock() if one_connection else nullcontext()
+        # A SQLite file: this process's writers queue on a lock rather than in SQLite's busy
+        # handler, which sleeps (1, 2, 5, ... 100 ms) between tries and so stretched p99
+        # latency under concurrent writes (``bench/store_scaling.py --compare-locks``).
+        path = sqlite_file(engine)
+        write_lock: AbstractContextManager[Any] = threading.Lock() if path is not None else nullcontext()
+        self._context = StoreContext(
+            engine,
+            self.settings.safe_url(),
+            lock,
+            write_lock,
+            dict(lifecycles or {}),
+            random.Random(seed),
+            sqlite_file=path,
+        )
         if migrate:
             try:
-                migrations.upgrade(self._engine)
+                migrations.upgrade(engine)
             except BaseException:
-                self._engine.dispose()
+                engine.dispose()
                 raise
+        if path is not None and path.exists():
+            self._context.check_file()  # remember the file as it is now
 
     @property
-    def engine(self) -> Engine:
+    def engine(self) -> sa.Engine:
         """The engine, for ``pactstub db`` and tests; not for touching the tables directly."""
-        return self._engine
+        return self._context.engine
+
+    @property
+    def lifecycles(self) -> Mapping[str, Lifecycle]:
+        return self._context.lifecycles
+
+    def set_lifecycles(self, lifecycles: Mapping[str, Lifecycle]) -> None:
+        """Move records along these lifecycles from now on (a reloaded templates folder)."""
+        self._context.lifecycles = dict(lifecycles)
 
     def __enter__(self) -> Store:
         return self
@@ -77,135 +116,338 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        """Close every pooled connection."""
-        self._engine.dispose()
+        """Close every pooled connection; the store cannot be used afterwards."""
+        self._context.closed = True
+        self._context.engine.dispose()
 
-    def unit(self) -> UnitOfWork:
-        """A unit of work: several reads and writes committed together (see :class:`UnitOfWork`)."""
-        return UnitOfWork(self._engine, self.settings.safe_url(), self._lock, self._write_lock)
+    def unit(self, session: str = DEFAULT_SESSION) -> UnitOfWork:
+        """A unit of work of ``session``: several reads and writes committed together."""
+        return UnitOfWork(self._context, session)
 
     @contextmanager
-    def _transaction(self, *, write: bool = False, snapshot: bool = False) -> Iterator[Connection]:
-        """One transaction for a whole-state operation; ``snapshot`` reads one consistent state."""
-        with self._lock, self._write_lock if write else nullcontext():
-            try:
-                with self._engine.connect() as connection:
-                    if write:
-                        connection.execution_options(**{WRITE_OPTION: True})
-                    with connection.begin():
-                        if snapshot and connection.dialect.name == "postgresql":
-                            # For this transaction only: sessions are READ COMMITTED (engine.py).
-                            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                        yield connection
-            except SQLAlchemyError as error:
-                raise database_error(self.settings.safe_url(), error) from error
+    def transaction(self, *, write: bool = False, snapshot: bool = False) -> Iterator[Any]:
+        """A DBAPI cursor in one transaction, for operations on the whole state.
 
-    # -- counters ---------------------------------------------------------------------
-
-    def next_value(self, counter: str, start: int = 1) -> int:
-        """The counter's next value: ``start`` the first time, then one more each call.
-
-        ``start`` only matters when the counter does not exist yet (or after a reset).
+        ``write`` takes the write lock up front (SQLite: ``BEGIN IMMEDIATE``);
+        ``snapshot`` reads one consistent state (PostgreSQL: REPEATABLE READ).
         """
-        with self.unit() as unit:
+        context = self._context
+        with context.lock, context.write_lock if write else nullcontext():
+            connection: Any = None
+            try:
+                context.check_open()
+                connection = context.engine.raw_connection()
+                if write:
+                    context.check_file()
+                cursor = connection.cursor()
+                if context.dialect == "sqlite":
+                    cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                elif snapshot:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                yield cursor
+                connection.commit()
+            except StoreError:
+                _quietly_rollback(connection)
+                raise
+            except Exception as error:
+                _quietly_rollback(connection)
+                raise failure(error, context.where) from error
+            finally:
+                if connection is not None:
+                    connection.close()
+
+    def _compiled(self, statement: sa.ClauseElement) -> str:
+        return str(statement.compile(dialect=sql.DIALECTS[self._context.dialect]()))
+
+    def ping(self) -> None:
+        """Raise :class:`~pactstub.errors.StoreUnavailable` unless the database answers now."""
+        with self.transaction() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchall()
+
+    # -- one-call conveniences ----------------------------------------------------------
+
+    def next_value(self, counter: str, start: int = 1, *, session: str = DEFAULT_SESSION) -> int:
+        """The counter's next value: ``start`` the first time (or after a reset), then one more each call."""
+        with self.unit(session) as unit:
             return unit.next_value(counter, start)
 
-    def peek(self, counter: str) -> int | None:
+    def peek(self, counter: str, *, session: str = DEFAULT_SESSION) -> int | None:
         """The last value handed out, without taking one; ``None`` before the first."""
-        with self.unit() as unit:
+        with self.unit(session) as unit:
             return unit.peek(counter)
 
-    # -- records ----------------------------------------------------------------------
+    def save(self, collection: str, data: Mapping[str, Any], *, session: str = DEFAULT_SESSION) -> Record:
+        """Store a JSON object, indexed by its top-level fields; the record as it reads back.
 
-    def save(self, collection: str, data: Mapping[str, Any]) -> Record:
-        """Store a JSON object; the record returned holds it as it will be read back."""
-        with self.unit() as unit:
+        Its ``id`` field, if a positive integer, is its id in the collection; otherwise the
+        collection's next id is given and written into the record's ``id``.
+        """
+        with self.unit(session) as unit:
             return unit.save(collection, data)
 
-    def find(self, collection: str, **fields: Any) -> list[Record]:
-        """The collection's records whose top-level ``fields`` equal the values given.
+    def get(self, collection: str, record_id: int, *, session: str = DEFAULT_SESSION) -> Record | None:
+        with self.unit(session) as unit:
+            return unit.get(collection, record_id)
 
-        JSON equality, the same on SQLite and PostgreSQL: ``1`` is not ``"1"`` nor
-        ``true``, ``1`` is ``1.0``, nested objects compare whole. A field missing
-        from a record never matches, not even ``None``. The database narrows the
-        collection down to the records whose stored text holds the field with that
-        value (:func:`~pactstub.state.documents.needles`: a plain substring search,
-        no JSON parsing, so no dialect's JSON rules), in insertion order; each of
-        those is then checked in Python with that equality.
-        """
-        with self.unit() as unit:
-            return unit.find(collection, **fields)
+    def find(
+        self,
+        collection: str,
+        where: Mapping[str, Any] | None = None,
+        *,
+        session: str = DEFAULT_SESSION,
+        order_by: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Record]:
+        """See :meth:`UnitOfWork.find <pactstub.state.unit.UnitOfWork.find>`."""
+        with self.unit(session) as unit:
+            return unit.find(collection, where, order_by=order_by, limit=limit, offset=offset)
 
-    # -- whole state ------------------------------------------------------------------
+    def update(
+        self,
+        collection: str,
+        record_id: int,
+        changes: Mapping[str, Any],
+        *,
+        session: str = DEFAULT_SESSION,
+        replace: bool = False,
+    ) -> Record | None:
+        with self.unit(session) as unit:
+            return unit.update(collection, record_id, changes, replace=replace)
 
-    def reset(self, collection: str | None = None) -> None:
+    def delete(self, collection: str, record_id: int, *, session: str = DEFAULT_SESSION) -> bool:
+        with self.unit(session) as unit:
+            return unit.delete(collection, record_id)
+
+    def count(
+        self, collection: str, where: Mapping[str, Any] | None = None, *, session: str = DEFAULT_SESSION
+    ) -> int:
+        with self.unit(session) as unit:
+            return unit.count(collection, where)
+
+    # -- clocks -------------------------------------------------------------------------
+
+    def clock(self, session: str = DEFAULT_SESSION) -> ClockState:
+        """The session's clock as stored now (not cached)."""
+        documents.check_session(session)
+        with self.transaction() as cursor:
+            return _read_clock(cursor, self._context.sql.read_clock, session)
+
+    def move_clock(
+        self, session: str = DEFAULT_SESSION, *, advance: float = 0.0, freeze: bool | None = None
+    ) -> ClockState:
+        """Move the session's clock on by ``advance`` seconds, and freeze or unfreeze it."""
+        documents.check_session(session)
+        with self.transaction(write=True) as cursor:
+            state = _read_clock(cursor, self._context.sql.read_clock, session)
+            if freeze is True:
+                state = state.frozen()
+            state = state.advanced(advance)
+            if freeze is False:
+                state = state.unfrozen()
+            cursor.execute(
+                self._compiled(delete(CLOCKS).where(CLOCKS.c.session == sa.bindparam("s"))), {"s": session}
+            )
+            row = {"session": session, "offset_us": state.offset_us, "frozen_us": state.frozen_us}
+            cursor.execute(self._compiled(sa.insert(CLOCKS).values({c: sa.bindparam(c) for c in row})), row)
+        self._context.clocks.put(session, state)
+        return state
+
+    # -- faults -------------------------------------------------------------------------
+
+    def faults(self, session: str | None = None) -> list[dict[str, Any]]:
+        """The faults set through the store: ``{"session", "target", "config"}``, by session and target."""
+        statement = select(FAULTS).order_by(FAULTS.c.session, FAULTS.c.target)
+        if session is not None:
+            statement = statement.where(FAULTS.c.session == sa.bindparam("s"))
+        with self.transaction() as cursor:
+            cursor.execute(self._compiled(statement), {"s": session} if session is not None else {})
+            rows = cursor.fetchall()
+        return [{"session": row[0], "target": row[1], "config": json.loads(row[2])} for row in rows]
+
+    def set_fault(self, session: str, target: str, config: Mapping[str, Any] | None) -> None:
+        """Set (or, ``None``, remove) the fault of ``target`` in ``session``."""
+        documents.check_session(session)
+        remove = delete(FAULTS).where(
+            FAULTS.c.session == sa.bindparam("s"), FAULTS.c.target == sa.bindparam("t")
+        )
+        with self.transaction(write=True) as cursor:
+            cursor.execute(self._compiled(remove), {"s": session, "t": target})
+            if config is not None:
+                row = {"session": session, "target": target, "config": json.dumps(dict(config))}
+                cursor.execute(
+                    self._compiled(sa.insert(FAULTS).values({c: sa.bindparam(c) for c in row})), row
+                )
+
+    # -- whole state ----------------------------------------------------------------------
+
+    def reset(self, collection: str | None = None, *, session: str | None = None) -> None:
         """Forget records and restart counters.
 
-        With ``collection``: its records, and the counter of the same name if any.
-        Without: every record and every counter.
+        With ``collection``: its records and ids, and the counter of the same name if any.
+        Without: every record and counter, the journal, the clock and the faults set through
+        the admin API. ``session`` limits it to one session; without, every session.
         """
-        with self._transaction(write=True) as connection:
-            if collection is None:
-                connection.execute(delete(RECORDS))
-                connection.execute(delete(COUNTERS))
-            else:
-                connection.execute(delete(RECORDS).where(RECORDS.c.collection == collection))
-                connection.execute(delete(COUNTERS).where(COUNTERS.c.name == collection))
+        if session is not None:
+            documents.check_session(session)
+        if collection is not None:
+            documents.check_name(collection, "collection")
+        tables: list[tuple[sa.Table, str | None]] = [
+            (FIELDS, "collection"),
+            (RECORDS, "collection"),
+            (COLLECTIONS, "name"),
+            (COUNTERS, "name"),
+        ]
+        if collection is None:
+            tables += [(CLOCKS, None), (FAULTS, None), (JOURNAL, None)]
+        parameters = {"s": session, "c": collection}
+        with self.transaction(write=True) as cursor:
+            for table, name_column in tables:
+                statement = delete(table)
+                if session is not None:
+                    statement = statement.where(table.c.session == sa.bindparam("s"))
+                if collection is not None and name_column is not None:
+                    statement = statement.where(table.c[name_column] == sa.bindparam("c"))
+                cursor.execute(self._compiled(statement), parameters)
+        self._context.clocks.forget(session)
 
-    def snapshot(self) -> dict[str, Any]:
-        """``{"counters": {name: last value}, "collections": {name: size}}``, by name."""
-        with self._transaction(snapshot=True) as connection:
-            counters = connection.execute(select(COUNTERS).order_by(COUNTERS.c.name)).all()
-            sizes = connection.execute(
-                select(RECORDS.c.collection, func.count())
-                .group_by(RECORDS.c.collection)
-                .order_by(RECORDS.c.collection)
-            ).all()
+    def sessions(self) -> list[str]:
+        """Every session that holds counters, records, a clock or journal entries, by name."""
+        union = sa.union(*(select(table.c.session) for table in (COUNTERS, COLLECTIONS, CLOCKS, JOURNAL)))
+        with self.transaction() as cursor:
+            cursor.execute(self._compiled(union))
+            return sorted({row[0] for row in cursor.fetchall()})
+
+    def snapshot(self, session: str = DEFAULT_SESSION) -> dict[str, Any]:
+        """``{"session", "counters": {name: last value}, "collections": {name: size}}``, by name."""
+        documents.check_session(session)
+        counters = select(COUNTERS.c.name, COUNTERS.c.value).where(COUNTERS.c.session == sa.bindparam("s"))
+        sizes = select(COLLECTIONS.c.name, COLLECTIONS.c.size).where(
+            COLLECTIONS.c.session == sa.bindparam("s"), COLLECTIONS.c.size > sa.literal_column("0")
+        )
+        with self.transaction(snapshot=True) as cursor:
+            cursor.execute(self._compiled(counters.order_by(COUNTERS.c.name)), {"s": session})
+            counter_rows = cursor.fetchall()
+            cursor.execute(self._compiled(sizes.order_by(COLLECTIONS.c.name)), {"s": session})
+            size_rows = cursor.fetchall()
         return {
-            "counters": {row.name: int(row.value) for row in counters},
-            "collections": {name: int(size) for name, size in sizes},
+            "session": session,
+            "counters": {name: int(value) for name, value in counter_rows},
+            "collections": {name: int(size) for name, size in size_rows},
         }
 
-    def export(self) -> dict[str, Any]:
-        """The whole state as one JSON document, read as one consistent snapshot."""
-        with self._transaction(snapshot=True) as connection:
-            counters = connection.execute(select(COUNTERS).order_by(COUNTERS.c.name)).all()
-            records = connection.execute(select(RECORDS).order_by(RECORDS.c.id)).all()
+    def export(self, session: str | None = None) -> dict[str, Any]:
+        """The whole state (or one session's) as one JSON document, read as one snapshot."""
+        where = {"s": session}
+
+        def of(statement: Any, table: sa.Table) -> Any:
+            return statement.where(table.c.session == sa.bindparam("s")) if session is not None else statement
+
+        counters = of(select(COUNTERS), COUNTERS).order_by(COUNTERS.c.session, COUNTERS.c.name)
+        records = of(
+            select(RECORDS.c.session, RECORDS.c.collection, RECORDS.c.id, RECORDS.c.data,
+                   RECORDS.c.created_us, RECORDS.c.updated_us),
+            RECORDS,
+        ).order_by(RECORDS.c.session, RECORDS.c.collection, RECORDS.c.id)  # fmt: skip
+        with self.transaction(snapshot=True) as cursor:
+            cursor.execute(self._compiled(counters), where)
+            counter_rows = cursor.fetchall()
+            cursor.execute(self._compiled(records), where)
+            record_rows = cursor.fetchall()
         return {
             "version": documents.FORMAT_VERSION,
-            "counters": {row.name: int(row.value) for row in counters},
+            "counters": [{"session": s, "name": n, "value": int(v)} for s, n, v in counter_rows],
             "records": [
                 {
-                    "collection": row.collection,
-                    "id": int(row.id),
-                    "data": row.data,
-                    "created_at": documents.isoformat(row.created_at),
+                    "session": s,
+                    "collection": c,
+                    "id": int(i),
+                    "data": json.loads(d),
+                    "created_at": documents.isoformat(int(created)),
+                    "updated_at": documents.isoformat(int(updated)),
                 }
-                for row in records
+                for s, c, i, d, created, updated in record_rows
             ],
         }
 
-    def import_(self, document: Mapping[str, Any]) -> None:
-        """Replace the whole state by an :meth:`export` document.
+    def import_(self, document: Mapping[str, Any]) -> int:
+        """Replace every counter and record by those of an :meth:`export` document.
 
         The document is checked completely before anything is written, and the
-        replacement is one transaction: a bad document changes nothing.
+        replacement is one transaction: a bad document changes nothing. Returns how
+        many records were imported.
         """
-        counters, records = documents.parse(document)
-        with self._transaction(write=True) as connection:
-            connection.execute(delete(RECORDS))
-            connection.execute(delete(COUNTERS))
-            if counters:
-                rows = [{"name": name, "value": value} for name, value in counters.items()]
-                connection.execute(sa.insert(COUNTERS), rows)
-            if records:
-                connection.execute(sa.insert(RECORDS), records)
-            if connection.dialect.name == "postgresql":
-                # Explicit ids do not advance the sequence; never hand out an imported id again.
-                connection.execute(
-                    text(
-                        "SELECT setval(pg_get_serial_sequence('pactstub_records', 'id'), "
-                        "GREATEST((SELECT COALESCE(MAX(id), 0) FROM pactstub_records), "
-                        "nextval(pg_get_serial_sequence('pactstub_records', 'id'))))"
-                    )
-                )
+        rows = documents.parse(document)
+        collections: dict[tuple[str, str], list[int]] = {}
+        for row in rows.records:
+            stats = collections.setdefault((row["session"], row["collection"]), [0, 0])
+            stats[0], stats[1] = max(stats[0], row["id"]), stats[1] + 1
+        with self.transaction(write=True) as cursor:
+            for table in (FIELDS, RECORDS, COLLECTIONS, COUNTERS):
+                cursor.execute(self._compiled(delete(table)))
+            self._insert_all(cursor, COUNTERS, rows.counters)
+            self._insert_all(
+                cursor,
+                COLLECTIONS,
+                [
+                    {"session": s, "name": name, "last_id": last, "size": size}
+                    for (s, name), (last, size) in collections.items()
+                ],
+            )
+            self._insert_all(cursor, RECORDS, _record_rows(rows.records))
+            self._insert_all(cursor, FIELDS, _field_rows(rows.records))
+        self._context.clocks.forget()
+        return len(rows.records)
+
+    def _insert_all(self, cursor: Any, table: sa.Table, rows: Iterable[Mapping[str, Any]]) -> None:
+        statement = self._compiled(sa.insert(table).values({c.name: sa.bindparam(c.name) for c in table.c}))
+        batch: list[Mapping[str, Any]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= _IMPORT_BATCH:
+                cursor.executemany(statement, batch)
+                batch = []
+        if batch:
+            cursor.executemany(statement, batch)
+
+
+def _quietly_rollback(connection: Any) -> None:
+    if connection is None:
+        return
+    try:
+        connection.rollback()
+    except Exception:
+        connection.invalidate()
+
+
+def _read_clock(cursor: Any, statement: str, session: str) -> ClockState:
+    cursor.execute(statement, {"session": session})
+    row = cursor.fetchone()
+    return ClockState() if row is None else ClockState(int(row[0]), None if row[1] is None else int(row[1]))
+
+
+def _record_rows(records: Sequence[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
+    for row in records:
+        yield {
+            "session": row["session"],
+            "collection": row["collection"],
+            "id": row["id"],
+            "data": row["stored"].text,
+            "created_us": row["created_us"],
+            "updated_us": row["updated_us"],
+            "stage_reads": 0,
+            "stage_since_us": row["updated_us"],
+        }
+
+
+def _field_rows(records: Sequence[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
+    for row in records:
+        for name, value in row["stored"].data.items():
+            yield {
+                "session": row["session"],
+                "collection": row["collection"],
+                "field": field_key(name),
+                "key": value_key(value),
+                "id": row["id"],
+            }

@@ -1,132 +1,156 @@
 """The unit of work: the reads and writes of one template render, committed together.
 
-Everything but the whole-state operations goes through a :class:`UnitOfWork`: one
-connection, taken on its first statement. Reads before its first write need no
-transaction of their own (SQLite: no ``BEGIN`` at all, a statement in autocommit
-mode; PostgreSQL: an autocommit connection), so a lookup costs one statement. The
-first write opens the write transaction, which then holds every later read and
-write of the unit, and :meth:`UnitOfWork.commit` ends it: a render's writes land
-together or, if the template fails, not at all. Counter values taken in a unit
-that is rolled back were never handed out, and are handed out again.
+A unit takes one pooled connection on its first statement and runs the statements of
+:mod:`pactstub.state.sql` on the driver. Reads before its first write need no
+transaction on SQLite (each statement reads a consistent snapshot by itself); the first
+write opens the write transaction (``BEGIN IMMEDIATE``, so concurrent writers queue for
+the lock up front instead of failing when a read turns into a write), which then holds
+every later statement of the unit. PostgreSQL's driver opens a transaction with the
+first statement. :meth:`UnitOfWork.commit` ends it: a render's writes land together or,
+if the template fails, not at all, and a counter value taken in a unit that is rolled
+back was never handed out.
 
-A counter is one row, bumped with a single ``UPDATE ... SET value = value + 1
-RETURNING value``, and created on first use by ``INSERT ... ON CONFLICT DO
-NOTHING`` so that two processes creating it at once both succeed.
+Records live in collections of a session. Every write keeps the field index
+(:mod:`pactstub.state.keys`) in step in the same transaction, so a lookup by field
+equality, a count, or an ordering by field reads index entries, never the collection.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager, ExitStack, suppress
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import json
+import random
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
-from sqlalchemy import Connection, Engine, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine
 
-from pactstub.errors import StoreError
-from pactstub.state import documents
-from pactstub.state.engine import READ_OPTION, WRITE_OPTION
-from pactstub.state.migrate import describe_error
-from pactstub.state.models import COUNTERS, RECORDS
+from pactstub.errors import StoreError, StoreUnavailable
+from pactstub.state import documents, lifecycle, sql
+from pactstub.state.clock import ClockCache, ClockState
+from pactstub.state.documents import DEFAULT_SESSION, MAX_ID
+from pactstub.state.engine import failure
+from pactstub.state.keys import field_key, value_key
+from pactstub.state.lifecycle import Lifecycle
 
-__all__ = ["Record", "UnitOfWork", "database_error"]
+__all__ = ["Record", "StoreContext", "UnitOfWork"]
 
 _T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One stored JSON document; ``id`` orders a collection by insertion."""
+    """One stored JSON object; ``id`` is its id in its collection."""
 
     collection: str
     id: int
     data: dict[str, Any]
     created_at: datetime
+    updated_at: datetime
+    session: str = DEFAULT_SESSION
 
 
-def database_error(where: str, error: SQLAlchemyError) -> StoreError:
-    """What the database refused, naming it by ``where`` (a URL without password)."""
-    return StoreError(f"database {where}: {describe_error(error)}")
+@dataclass(slots=True)
+class _Row:
+    """A record as read, with its lifecycle bookkeeping."""
 
+    id: int
+    data: dict[str, Any]
+    created_us: int
+    updated_us: int
+    stage_reads: int
+    stage_since_us: int
 
-# Statements built once; only their parameters change (building and cache-keying a
-# statement per call was a visible share of a templated request).
-_BUMP = (
-    update(COUNTERS)
-    .where(COUNTERS.c.name == bindparam("counter"))
-    .values(value=COUNTERS.c.value + 1)
-    .returning(COUNTERS.c.value)
-)
-_PEEK = select(COUNTERS.c.value).where(COUNTERS.c.name == bindparam("counter"))
-_SAVE = sa.insert(RECORDS).returning(RECORDS.c.id)
-_CREATE = {
-    dialect: insert(COUNTERS)
-    .values(name=bindparam("counter"), value=bindparam("start"))
-    .on_conflict_do_nothing(index_elements=["name"])
-    .returning(COUNTERS.c.value)
-    for dialect, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
-}
+    @classmethod
+    def of(cls, row: Sequence[Any]) -> _Row:
+        return cls(int(row[0]), json.loads(row[1]), int(row[2]), int(row[3]), int(row[4]), int(row[5]))
 
-
-@functools.lru_cache(maxsize=256)
-def _find_statement(dialect: str, shape: tuple[int, ...]) -> sa.Select[Any]:
-    """The records of ``:collection`` holding, for field ``i``, one of ``:n{i}_{j}`` in their text.
-
-    ``shape`` is the number of needles of each field (:func:`documents.needles`).
-    """
-    stored = sa.cast(RECORDS.c.data, sa.Text)
-    position = func.strpos if dialect == "postgresql" else func.instr
-    statement = select(RECORDS).where(RECORDS.c.collection == bindparam("collection"))
-    for field, count in enumerate(shape):
-        statement = statement.where(
-            sa.or_(*(position(stored, bindparam(f"n{field}_{j}")) > 0 for j in range(count)))
+    def record(self, collection: str, session: str) -> Record:
+        return Record(
+            collection,
+            self.id,
+            self.data,
+            documents.from_micros(self.created_us),
+            documents.from_micros(self.updated_us),
+            session,
         )
-    return statement.order_by(RECORDS.c.id)
 
 
-def _end_autocommit(dbapi_connection: Any) -> None:
-    """Back to transactions before a unit's PostgreSQL connection returns to the pool."""
-    with suppress(Exception):  # a dropped connection is discarded anyway
-        dbapi_connection.autocommit = False
+@dataclass
+class StoreContext:
+    """What every unit of one store shares: the engine, its statements, locks, lifecycles, clock."""
+
+    engine: Engine
+    #: the database for log lines (no password)
+    where: str
+    #: held for the whole unit when there is one connection (an in-memory database)
+    lock: AbstractContextManager[Any]
+    #: held while a unit writes to a SQLite file (see ``Store.__init__``)
+    write_lock: AbstractContextManager[Any]
+    lifecycles: Mapping[str, Lifecycle] = field(default_factory=dict)
+    rng: random.Random = field(default_factory=random.Random)
+    clocks: ClockCache = field(default_factory=ClockCache)
+    #: the SQLite file, to refuse writing into one replaced or deleted since it was opened
+    sqlite_file: Path | None = None
+    #: that file's device and inode, as first seen
+    sqlite_identity: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        self.closed = False
+        self.dialect = self.engine.dialect.name
+        self.sql = sql.statements(self.dialect)
+        self.rng_lock = threading.Lock()
+
+    def check_open(self) -> None:
+        """Refuse to work once closed (an in-memory database would silently start empty again)."""
+        if self.closed:
+            raise StoreError("the store is closed")
+
+    def check_file(self) -> None:
+        """Refuse to write when the SQLite file was deleted or replaced since the store opened it.
+
+        Writes would go to the deleted file's inode and be lost at the next restart, and
+        ids would be handed out again; better to fail loudly now.
+        """
+        path = self.sqlite_file
+        if path is None:
+            return
+        try:
+            found = path.stat()
+        except OSError:
+            raise StoreUnavailable(f"the SQLite file {path.name} was deleted while in use") from None
+        identity = (found.st_dev, found.st_ino)
+        if self.sqlite_identity is None:
+            self.sqlite_identity = identity
+        elif identity != self.sqlite_identity:
+            raise StoreUnavailable(f"the SQLite file {path.name} was replaced while in use")
+
+    def random(self) -> float:
+        with self.rng_lock:
+            return self.rng.random()
 
 
 class UnitOfWork:
     """Reads and writes on one connection, written all together or not at all.
 
-    Got from :meth:`Store.unit <pactstub.state.store.Store.unit>`. The connection is
-    taken on the first statement; reads before the first write run outside any
-    transaction, the first write begins the write transaction (SQLite: ``BEGIN
-    IMMEDIATE``) that every later statement joins. :meth:`commit` or :meth:`rollback`
-    ends the unit and gives the connection back; as a context manager it commits, or
-    rolls back when the block raises. Used by one thread at a time.
-
-    ``lock`` is held while the unit has its connection (the one connection of an
-    in-memory database), ``write_lock`` while it writes (SQLite writers of one
-    process queue there rather than in SQLite's sleeping busy handler).
+    Got from :meth:`Store.unit <pactstub.state.store.Store.unit>` for one session. As a
+    context manager it commits, or rolls back when the block raises. Used by one thread
+    at a time.
     """
 
-    def __init__(
-        self,
-        engine: Engine,
-        where: str,
-        lock: AbstractContextManager[Any],
-        write_lock: AbstractContextManager[Any],
-    ) -> None:
-        self._engine = engine
-        self._where = where
-        self._lock = lock
-        self._write_lock = write_lock
-        self._held = ExitStack()  # the lock, the connection, the write lock
-        self._connection: Connection | None = None
-        self._dbapi: DBAPIConnection | None = None
+    def __init__(self, context: StoreContext, session: str = DEFAULT_SESSION) -> None:
+        self._context = context
+        self.session = documents.check_session(session)
+        self._connection: Any = None
+        self._cursor: Any = None
+        self._held: list[AbstractContextManager[Any]] = []
         self._writing = False
         self._finished = False
+        self._clock: ClockState | None = None
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -137,70 +161,53 @@ class UnitOfWork:
         else:
             self.rollback()
 
-    def _run(self, action: Callable[[Connection], _T], *, write: bool) -> _T:
-        """``action`` on the unit's connection, in the write transaction if ``write``."""
+    # -- the connection ---------------------------------------------------------------
+
+    def _hold(self, lock: AbstractContextManager[Any]) -> None:
+        lock.__enter__()
+        self._held.append(lock)
+
+    def _run(self, action: Callable[[Any], _T], *, write: bool = False) -> _T:
+        """``action(cursor)``, in the write transaction if ``write``; driver errors become store errors."""
         if self._finished:
             raise StoreError("this unit of work is already committed or rolled back")
         try:
-            return action(self._begin_write() if write else self._connect())
-        except SQLAlchemyError as error:
-            raise database_error(self._where, error) from error
+            if self._cursor is None:
+                self._context.check_open()
+                self._hold(self._context.lock)
+                self._connection = self._context.engine.raw_connection()
+                self._cursor = self._connection.cursor()
+            if write and not self._writing:
+                self._begin_write()
+            return action(self._cursor)
+        except StoreError:
+            raise
+        except Exception as error:
+            if self._context.engine.dialect.is_disconnect(error, self._connection, self._cursor):  # type: ignore[arg-type]
+                self._invalidate()
+            raise failure(error, self._context.where) from error
 
-    def _connect(self) -> Connection:
-        if self._connection is None:
-            self._held.enter_context(self._lock)
-            try:
-                connection = self._held.enter_context(self._engine.connect())
-                if connection.dialect.name == "postgresql":
-                    # On the driver, not through SQLAlchemy's isolation level: flipping
-                    # psycopg2's flag never talks to the server (set_isolation_level may).
-                    self._dbapi = connection.connection.dbapi_connection
-                    self._dbapi.autocommit = True  # type: ignore[union-attr]
-                    self._held.callback(_end_autocommit, self._dbapi)
-                else:
-                    connection.execution_options(**{READ_OPTION: True})
-            except BaseException:
-                self._held.close()
-                raise
-            self._connection = connection
-        return self._connection
+    def _begin_write(self) -> None:
+        self._context.check_file()
+        self._hold(self._context.write_lock)
+        if self._context.dialect == "sqlite":
+            self._cursor.execute("BEGIN IMMEDIATE")
+        self._writing = True
 
-    def _begin_write(self) -> Connection:
-        """The connection, in the unit's write transaction (begun on the first write)."""
-        connection = self._connect()
-        if not self._writing:
-            self._held.enter_context(self._write_lock)
-            connection.commit()  # ends the (empty) autobegun read transaction, if any
-            if connection.dialect.name == "postgresql":
-                self._dbapi.autocommit = False  # type: ignore[union-attr]
-            else:
-                connection.execution_options(**{READ_OPTION: False, WRITE_OPTION: True})
-            connection.begin()
-            self._writing = True
-        return connection
-
-    def _read(self, statement: sa.Executable, parameters: Mapping[str, Any]) -> list[sa.Row[Any]]:
-        def read(connection: Connection) -> list[sa.Row[Any]]:
-            rows = list(connection.execute(statement, parameters).all())
-            if not self._writing:
-                connection.commit()  # no statement: nothing was begun (see READ_OPTION)
-            return rows
-
-        return self._run(read, write=False)
+    def _invalidate(self) -> None:
+        if self._connection is not None:
+            self._connection.invalidate()
 
     def commit(self) -> None:
-        """Make every write of the unit durable and end it (see :mod:`pactstub.state.engine`)."""
+        """Make every write of the unit durable and end it."""
         if self._finished:
             return
         try:
-            if self._connection is not None and self._writing:
-                try:
-                    self._connection.commit()
-                except SQLAlchemyError as error:
-                    raise database_error(self._where, error) from error
-        except BaseException:
+            if self._connection is not None:
+                self._connection.commit()
+        except Exception as error:
             self.rollback()
-            raise
+            raise failure(error, self._context.where) from error
         self._end()
 
     def rollback(self) -> None:
@@ -209,65 +216,356 @@ class UnitOfWork:
             return
         try:
             if self._connection is not None:
-                try:
-                    self._connection.rollback()
-                except SQLAlchemyError as error:
-                    raise database_error(self._where, error) from error
+                self._connection.rollback()
+        except Exception:  # a dropped connection: it is discarded, and nothing was written
+            self._invalidate()
         finally:
             self._end()
 
     def _end(self) -> None:
-        """Give back the connection and the locks; the unit takes no new ones."""
         self._finished = True
-        self._connection = self._dbapi = None
-        self._held.close()
+        try:
+            if self._cursor is not None:
+                self._cursor.close()
+            if self._connection is not None:
+                self._connection.close()  # back to the pool
+        except Exception:
+            pass
+        finally:
+            self._cursor = self._connection = None
+            while self._held:
+                self._held.pop().__exit__(None, None, None)
+
+    def _one(self, statement: str, parameters: Mapping[str, Any], *, write: bool = False) -> Any:
+        def run(cursor: Any) -> Any:
+            cursor.execute(statement, parameters)
+            return cursor.fetchone()
+
+        return self._run(run, write=write)
+
+    def _all(self, statement: str, parameters: Mapping[str, Any], *, write: bool = False) -> list[Any]:
+        def run(cursor: Any) -> list[Any]:
+            cursor.execute(statement, parameters)
+            return list(cursor.fetchall())
+
+        return self._run(run, write=write)
+
+    def _many(self, statement: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            self._run(lambda cursor: cursor.executemany(statement, rows), write=True)
+
+    # -- time -------------------------------------------------------------------------
+
+    def clock(self) -> ClockState:
+        """The session's clock (read once per unit, and cached across units for a moment)."""
+        if self._clock is None:
+
+            def read() -> ClockState:
+                row = self._one(self._context.sql.read_clock, {"session": self.session})
+                return (
+                    ClockState(int(row[0]), None if row[1] is None else int(row[1])) if row else ClockState()
+                )
+
+            self._clock = self._context.clocks.get(self.session, read)
+        return self._clock
+
+    def now_us(self) -> int:
+        """Now on the session's clock, in microseconds since the epoch."""
+        return self.clock().now_us()
 
     # -- counters ---------------------------------------------------------------------
 
     def next_value(self, counter: str, start: int = 1) -> int:
-        """See :meth:`Store.next_value <pactstub.state.store.Store.next_value>`."""
+        """The counter's next value: ``start`` the first time (or after a reset), then one more."""
         documents.check_name(counter, "counter")
         documents.check_int(start, "start")
-
-        def bump(connection: Connection) -> int:
-            value = connection.execute(_BUMP, {"counter": counter}).scalar_one_or_none()
-            if value is None:
-                create = _CREATE[connection.dialect.name]
-                value = connection.execute(create, {"counter": counter, "start": start}).scalar_one_or_none()
-            if value is None:  # another process created it between our two statements
-                value = connection.execute(_BUMP, {"counter": counter}).scalar_one()
-            return int(value)
-
-        return self._run(bump, write=True)
+        names = {"session": self.session, "name": counter}
+        statements = self._context.sql
+        row = self._one(statements.bump_counter, names, write=True)
+        if row is None:
+            row = self._one(statements.create_counter, {**names, "value": start}, write=True)
+        if row is None:  # another process created it between our two statements
+            row = self._one(statements.bump_counter, names, write=True)
+        value = int(row[0])
+        if value > MAX_ID:
+            raise StoreError(f"counter {counter!r} is past {MAX_ID}; reset it")
+        return value
 
     def peek(self, counter: str) -> int | None:
-        """See :meth:`Store.peek <pactstub.state.store.Store.peek>`."""
-        rows = self._read(_PEEK, {"counter": counter})
-        return int(rows[0][0]) if rows else None
+        """The last value handed out, without taking one; ``None`` before the first."""
+        row = self._one(self._context.sql.peek_counter, {"session": self.session, "name": counter})
+        return None if row is None else int(row[0])
 
-    # -- records ----------------------------------------------------------------------
+    # -- records: writes ----------------------------------------------------------------
 
     def save(self, collection: str, data: Mapping[str, Any]) -> Record:
-        """See :meth:`Store.save <pactstub.state.store.Store.save>`."""
+        """Store a JSON object; see :meth:`Store.save <pactstub.state.store.Store.save>`."""
         documents.check_name(collection, "collection")
-        document = documents.json_object(data, "data")
-        created_at = datetime.now(UTC)
-        row = {"collection": collection, "data": document, "created_at": created_at}
-        record_id = self._run(lambda connection: connection.execute(_SAVE, row).scalar_one(), write=True)
-        return Record(collection, int(record_id), document, created_at)
+        document = documents.stored(data).data
+        cycle = self._context.lifecycles.get(collection)
+        if cycle is not None:
+            lifecycle.saved(cycle, document)
+        record_id = self._take_id(collection, document.get("id"))
+        if "id" not in document:
+            document["id"] = record_id
+        text = _text(document)
+        now = self.now_us()
+        where = {"session": self.session, "collection": collection, "id": record_id}
 
-    def find(self, collection: str, **fields: Any) -> list[Record]:
-        """See :meth:`Store.find <pactstub.state.store.Store.find>`."""
-        expected = documents.json_object(fields, "fields")
-        parameters: dict[str, Any] = {"collection": collection}
-        shape: list[int] = []
-        for field, (name, value) in enumerate(expected.items()):
-            needles = documents.needles(name, value)
-            shape.append(len(needles))
-            parameters.update({f"n{field}_{j}": needle for j, needle in enumerate(needles)})
-        statement = _find_statement(self._engine.dialect.name, tuple(shape))
-        return [
-            Record(row.collection, int(row.id), row.data, row.created_at)
-            for row in self._read(statement, parameters)
-            if documents.matches(row.data, expected)
-        ]
+        def insert(cursor: Any) -> int:
+            cursor.execute(self._context.sql.insert_record, {**where, "data": text, "now": now})
+            return int(cursor.rowcount)
+
+        if self._run(insert, write=True) != 1:
+            raise StoreError(f"collection {collection!r} already has a record with id {record_id}")
+        self._index(collection, record_id, _entries(document), {})
+        return _Row(record_id, document, now, now, 0, now).record(collection, self.session)
+
+    def _take_id(self, collection: str, given: Any) -> int:
+        """The record's id: the one its ``id`` field gives, else the collection's next."""
+        statements = self._context.sql
+        names = {"session": self.session, "name": collection}
+        explicit = isinstance(given, int) and not isinstance(given, bool) and 1 <= given <= MAX_ID
+        if explicit:
+            row = self._one(statements.take_record_id, {**names, "id": given}, write=True)
+        else:
+            row = self._one(statements.next_record_id, names, write=True)
+        if row is None:
+            row = self._one(
+                statements.create_collection, {**names, "id": given if explicit else 1}, write=True
+            )
+        if row is None:  # created by another process in between
+            return self._take_id(collection, given)
+        record_id = int(given) if explicit else int(row[0])
+        if record_id > MAX_ID:
+            raise StoreError(f"collection {collection!r} has no record id left below {MAX_ID}")
+        return record_id
+
+    def _index(self, collection: str, record_id: int, new: Mapping[str, str], old: Mapping[str, str]) -> None:
+        """Bring the record's index entries from ``old`` to ``new`` (field key -> value key)."""
+        base = {"session": self.session, "collection": collection, "id": record_id}
+        gone = [{**base, "field": f, "key": k} for f, k in old.items() if new.get(f) != k]
+        added = [{**base, "field": f, "key": k} for f, k in new.items() if old.get(f) != k]
+        self._many(self._context.sql.delete_field, gone)
+        self._many(self._context.sql.insert_field, added)
+
+    def update(
+        self, collection: str, record_id: int, changes: Mapping[str, Any], *, replace: bool = False
+    ) -> Record | None:
+        """Merge ``changes`` into the record (or, ``replace``, make them its data); ``None`` if absent.
+
+        In a collection with a lifecycle, changing the state field moves the record into
+        that state (its ``set`` fields applied, its reads and time started again).
+        """
+        changed = documents.stored(changes, "changes").data
+        found = self._get_row(collection, record_id, lock=True)
+        if found is None:
+            return None
+        before = found.data
+        data = dict(changed) if replace else {**before, **changed}
+        cycle = self._context.lifecycles.get(collection)
+        reads, since = found.stage_reads, found.stage_since_us
+        if cycle is not None and lifecycle.updated(cycle, before, data, changed):
+            reads, since = 0, self.now_us()
+        found.data = data
+        self._write(collection, found, before, reads, since)
+        return found.record(collection, self.session)
+
+    def _write(self, collection: str, row: _Row, before: Mapping[str, Any], reads: int, since: int) -> None:
+        text = documents.stored(row.data).text
+        now = self.now_us()
+        parameters = {
+            "session": self.session,
+            "collection": collection,
+            "id": row.id,
+            "data": text,
+            "now": now,
+            "stage_reads": reads,
+            "stage_since_us": since,
+        }
+        self._run(lambda cursor: cursor.execute(self._context.sql.update_record, parameters), write=True)
+        self._index(collection, row.id, _entries(row.data), _entries(before))
+        row.updated_us, row.stage_reads, row.stage_since_us = now, reads, since
+
+    def delete(self, collection: str, record_id: int) -> bool:
+        """Forget one record; ``True`` when it existed."""
+        where = {"session": self.session, "collection": collection, "id": record_id}
+        row = self._one(self._context.sql.delete_record, where, write=True)
+        if row is None:
+            return False
+        self._index(collection, record_id, {}, _entries(json.loads(row[0])))
+        self._run(
+            lambda cursor: cursor.execute(
+                self._context.sql.shrink_collection,
+                {"session": self.session, "name": collection, "count": 1},
+            ),
+            write=True,
+        )
+        return True
+
+    # -- records: reads -----------------------------------------------------------------
+
+    def _get_row(self, collection: str, record_id: int, *, lock: bool = False) -> _Row | None:
+        if not isinstance(record_id, int) or isinstance(record_id, bool):
+            raise StoreError(f"a record id is an integer, not {record_id!r}")
+        if not 1 <= record_id <= MAX_ID:
+            return None
+        statement = self._context.sql.get_record
+        if lock and self._context.dialect == "postgresql":
+            statement += " FOR UPDATE"
+        row = self._one(
+            statement, {"session": self.session, "collection": collection, "id": record_id}, write=lock
+        )
+        return None if row is None else _Row.of(row)
+
+    def get(self, collection: str, record_id: int, *, advance: bool = False) -> Record | None:
+        """One record by id; ``advance`` counts the read for its lifecycle (templates do)."""
+        cycle = self._context.lifecycles.get(collection) if advance else None
+        found = self._get_row(collection, record_id, lock=cycle is not None)
+        if found is None:
+            return None
+        return self._advance(collection, cycle, [found])[0]
+
+    def find(
+        self,
+        collection: str,
+        where: Mapping[str, Any] | None = None,
+        *,
+        order_by: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        advance: bool = False,
+    ) -> list[Record]:
+        """Records whose top-level fields equal ``where``'s values, by id or by ``order_by``.
+
+        JSON equality, the same on SQLite and PostgreSQL: ``1`` is not ``"1"`` nor
+        ``true``, ``1`` is ``1.0``, objects and arrays compare whole; a field missing from
+        a record never matches, not even ``None``. ``order_by`` is ``"id"`` or a field
+        name, ``-`` in front for descending; records without that field come last, by id.
+        """
+        keys = _where(where)
+        order = _order(order_by)
+        window = _window(limit, offset)
+        cycle = self._context.lifecycles.get(collection) if advance else None
+        parameters: dict[str, Any] = {"session": self.session, "collection": collection}
+        for index, (name, key) in enumerate(keys):
+            parameters[f"f{index}"], parameters[f"k{index}"] = name, key
+        lock = cycle is not None
+        dialect = self._context.dialect
+        if order is None or order[0] == "\x00id":
+            statement = sql.find_sql(dialect, len(keys), order, window is not None, False, lock)
+            rows = self._all(statement, {**parameters, **(window or {})}, write=lock)
+        else:
+            rows = self._find_by_field(parameters, len(keys), order, window, lock)
+        return self._advance(collection, cycle, [_Row.of(row) for row in rows])
+
+    def _find_by_field(
+        self,
+        parameters: dict[str, Any],
+        fields: int,
+        order: tuple[str, bool],
+        window: dict[str, int] | None,
+        lock: bool,
+    ) -> list[Any]:
+        """Ordered by a field: the records that have it in index order, then the rest by id."""
+        dialect = self._context.dialect
+        parameters = {**parameters, "order_field": order[0]}
+        having = sql.find_sql(dialect, fields, order, window is not None, False, lock)
+        rows = self._all(having, {**parameters, **(window or {})}, write=lock)
+        if window is not None and len(rows) >= window["limit"]:
+            return rows
+        rest_window: dict[str, int] | None = None
+        if window is not None:
+            skip = 0
+            if not rows and window["offset"]:
+                counted = sql.find_sql(dialect, fields, order, False, True, False)
+                with_field = int(self._one(counted, parameters)[0])
+                skip = max(0, window["offset"] - with_field)
+            rest_window = {"limit": window["limit"] - len(rows), "offset": skip}
+        missing = sql.missing_field_sql(dialect, fields, order[1], rest_window is not None, lock)
+        return rows + self._all(missing, {**parameters, **(rest_window or {})}, write=lock)
+
+    def count(self, collection: str, where: Mapping[str, Any] | None = None) -> int:
+        """How many records of the collection have the fields of ``where``."""
+        keys = _where(where)
+        if not keys:
+            row = self._one(self._context.sql.collection_size, {"session": self.session, "name": collection})
+            return 0 if row is None else int(row[0])
+        parameters: dict[str, Any] = {"session": self.session, "collection": collection}
+        for index, (name, key) in enumerate(keys):
+            parameters[f"f{index}"], parameters[f"k{index}"] = name, key
+        statement = sql.find_sql(self._context.dialect, len(keys), None, False, True, False)
+        return int(self._one(statement, parameters)[0])
+
+    def _advance(self, collection: str, cycle: Lifecycle | None, rows: list[_Row]) -> list[Record]:
+        """The records as a reader sees them; with a lifecycle, each read counts."""
+        if cycle is None:
+            return [row.record(collection, self.session) for row in rows]
+        records: list[Record] = []
+        now = self.now_us()
+        for row in rows:
+            before = row.data
+            progress = lifecycle.read(
+                cycle, dict(before), row.stage_reads, row.stage_since_us, now, _Random(self._context)
+            )
+            if progress.changed:
+                row.data = progress.stored
+                self._write(collection, row, before, progress.reads, progress.since_us)
+            records.append(
+                Record(
+                    collection,
+                    row.id,
+                    progress.shown,
+                    documents.from_micros(row.created_us),
+                    documents.from_micros(row.updated_us),
+                    self.session,
+                )
+            )
+        return records
+
+
+class _Random(random.Random):
+    """The store's shared generator, through its lock (lifecycles draw failures from it)."""
+
+    def __init__(self, context: StoreContext) -> None:
+        self._store_context = context
+
+    def random(self) -> float:
+        return self._store_context.random()
+
+
+def _text(document: Mapping[str, Any]) -> str:
+    return json.dumps(document)
+
+
+def _entries(data: Mapping[str, Any]) -> dict[str, str]:
+    """The index entries of a record: field key -> value key, one per top-level field."""
+    return {field_key(name): value_key(value) for name, value in data.items()}
+
+
+def _where(where: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    if not where:
+        return []
+    if not isinstance(where, Mapping):
+        raise StoreError(f"the fields to find must be a mapping of field name to value, not {where!r}")
+    checked = documents.stored(where, "the fields to find").data
+    return [(field_key(name), value_key(value)) for name, value in checked.items()]
+
+
+def _order(order_by: str | None) -> tuple[str, bool] | None:
+    if order_by is None:
+        return None
+    if not isinstance(order_by, str) or order_by in ("", "-"):
+        raise StoreError(f"order_by must be a field name (with - in front for descending), not {order_by!r}")
+    descending = order_by.startswith("-")
+    name = order_by[1:] if descending else order_by
+    return ("\x00id" if name == "id" else field_key(name), descending)
+
+
+def _window(limit: int | None, offset: int) -> dict[str, int] | None:
+    for value, what in ((limit, "limit"), (offset, "offset")):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise StoreError(f"{what} must be a whole number, not {value!r}")
+    if limit is None and not offset:
+        return None
+    return {"limit": MAX_ID if limit is None else limit, "offset": offset}

@@ -22,6 +22,7 @@ from typing import Any, Self
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from pactstub.app import StubApp, create_app
+from pactstub.errors import StoreError
 from pactstub.journal import JournalEntry
 from pactstub.loading import PactSource
 from pactstub.server import QuietRequestHandler
@@ -125,6 +126,7 @@ class StubServer:
         #: the WSGI app being served; its pacts are loaded (and checked) here, not in ``start()``
         self.app: StubApp = create_app(pacts, **options)
         self._app_closed = False
+        self._final: list[JournalEntry] = []
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._thread_error: BaseException | None = None
@@ -186,6 +188,10 @@ class StubServer:
         finally:
             server.server_close()
             self._server = self._thread = None
+            try:  # what a test may still ask after the stop; the in-memory store goes with the app
+                self._final = self.app.journal.entries()
+            except StoreError:
+                self._final = []
             self.app.close()
             self._app_closed = True
         if self._thread_error is not None:
@@ -245,7 +251,7 @@ class StubServer:
         """Forget every request and restart counters and records (the store)."""
         self._crashes.clear()
         if self._app_closed:
-            self.app.journal.clear()
+            self._final = []
         else:
             self.app.reset()
 
@@ -256,6 +262,8 @@ class StubServer:
         Each entry says which interaction answered it (``.interaction``, ``.pact``)
         or, when none did, why (``.problem``, ``.closest``, ``.explain()``).
         """
+        if self._app_closed:
+            return list(self._final)
         return self.app.journal.entries()
 
     @property

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from pactstub.cli import main
+from pactstub.state import migrate
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
@@ -37,10 +38,13 @@ def test_upgrade_current_downgrade(url: str) -> None:
 
     result = run("db", "upgrade", "--database-url", url)
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == f"{url}: at revision 0001 (head)"
+    assert result.stdout.strip() == f"{url}: at revision {migrate.head()} (head)"
     assert {"pactstub_counters", "pactstub_records"} <= tables(url)
 
-    assert run("db", "current", "--database-url", url).stdout.strip() == f"{url}: at revision 0001 (head)"
+    assert (
+        run("db", "current", "--database-url", url).stdout.strip()
+        == f"{url}: at revision {migrate.head()} (head)"
+    )
 
     result = run("db", "downgrade", "base", "--database-url", url)
     assert result.exit_code == 0, result.output
@@ -78,6 +82,8 @@ def test_unreachable_database_hides_the_password() -> None:
 @pytest.mark.postgres
 def test_postgres_upgrade_and_downgrade(postgres_url: str) -> None:
     assert run("db", "upgrade", "--database-url", postgres_url).exit_code == 0
-    assert "at revision 0001 (head)" in run("db", "current", "--database-url", postgres_url).stdout
+    assert (
+        f"at revision {migrate.head()} (head)" in run("db", "current", "--database-url", postgres_url).stdout
+    )
     assert run("db", "downgrade", "base", "--database-url", postgres_url).exit_code == 0
     assert "not migrated" in run("db", "current", "--database-url", postgres_url).stdout

@@ -37,19 +37,22 @@ def test_reset_one_collection(url: str) -> None:
     result = run("state", "reset", "--collection", "jobs", "--database-url", url)
     assert result.exit_code == 0, result.output
     assert "reset collection 'jobs'" in result.stdout
-    assert snapshot(url) == {"counters": {"runs": 978}, "collections": {"runs": 1}}
+    assert snapshot(url) == {"session": "default", "counters": {"runs": 978}, "collections": {"runs": 1}}
 
 
 def test_reset_all(url: str) -> None:
     assert run("state", "reset", "--database-url", url).exit_code == 0
-    assert snapshot(url) == {"counters": {}, "collections": {}}
+    assert snapshot(url) == {"session": "default", "counters": {}, "collections": {}}
 
 
 def test_export_to_stdout_and_file(url: str, tmp_path: Path) -> None:
     result = run("state", "export", "--database-url", url)
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert document["counters"] == {"jobs": 123, "runs": 978}
+    assert document["counters"] == [
+        {"session": "default", "name": "jobs", "value": 123},
+        {"session": "default", "name": "runs", "value": 978},
+    ]
     assert [r["data"] for r in document["records"]] == [{"id": 123}, {"id": 978}]
 
     target = tmp_path / "state.json"
@@ -90,7 +93,7 @@ def test_import_of_a_wrong_document_changes_nothing(url: str, tmp_path: Path) ->
     before = snapshot(url)
     result = run("state", "import", str(wrong), "--database-url", url)
     assert result.exit_code == 2
-    assert "counters['jobs']: must be a 64-bit integer" in result.stderr
+    assert "counters[0].value: must be an integer" in result.stderr
     assert snapshot(url) == before
 
 

@@ -80,7 +80,7 @@ def test_in_memory_store_is_one_database_for_all_threads() -> None:
             thread.join()
         assert store.peek("n") == 100
         store.save("c", {"a": 1})
-        assert store.snapshot() == {"counters": {"n": 100}, "collections": {"c": 1}}
+        assert store.snapshot() == {"session": "default", "counters": {"n": 100}, "collections": {"c": 1}}
 
 
 def _take_values(url: str, start: int, barrier: Any, results: Any) -> None:

@@ -111,11 +111,6 @@ class TestJournal:
             assert stub.requests == []
             assert register_job(stub) == 123
 
-    def test_reset_without_a_store_does_not_open_one(self) -> None:
-        with StubServer([GREETING]) as stub:
-            stub.reset()
-            assert stub.app._store is None
-
 
 class TestCheck:
     def test_check_passes_when_everything_matched(self) -> None:

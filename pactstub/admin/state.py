@@ -1,0 +1,47 @@
+"""Admin: what is served, the store's state, and reset."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from werkzeug.wrappers import Request, Response
+
+from pactstub.admin import AdminApp, reply, session_of
+from pactstub.listing import describe
+
+
+def interactions(app: AdminApp, request: Request) -> Response:
+    """The interactions served (the rows of ``list-interactions``), and since when."""
+    contract = app.contract
+    return reply(
+        {
+            "loaded_at": datetime.fromtimestamp(contract.loaded_at, UTC).isoformat(),
+            "pacts": [
+                {"name": p.name, "source": p.source, "interactions": len(p.interactions)}
+                for p in contract.pacts
+            ],
+            "interactions": describe(contract.index, contract.templates),
+        }
+    )
+
+
+def state(app: AdminApp, request: Request) -> Response:
+    """Counters and collection sizes of a session, and the sessions the store holds."""
+    session = session_of(app, request)
+    assert session is not None
+    return reply({**app.store.snapshot(session), "sessions": app.store.sessions()})
+
+
+def reset(app: AdminApp, request: Request) -> Response:
+    """``POST /_pactstub/reset[?collection=NAME][&session=NAME]``: everything, or a part."""
+    collection = request.args.get("collection") or None
+    session = session_of(app, request, default=None)
+    app.reset(collection, session)
+    return reply({"reset": True, "collection": collection, "session": session})
+
+
+ROUTES = [
+    ("interactions", ["GET"], interactions),
+    ("state", ["GET"], state),
+    ("reset", ["POST"], reset),
+]

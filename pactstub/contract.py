@@ -1,0 +1,75 @@
+"""The contract being served: pacts, route index, templates and lifecycles, as one immutable value.
+
+Everything a request is answered from that comes from files is built here, once, and
+never changed afterwards. Reloading (``--watch``) builds a new :class:`Contract` and the
+app swaps it in with one assignment: a request that started on the old one finishes on
+it, and a contract that fails to build never replaces the one serving.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pactstub.config import Settings
+from pactstub.model import Interaction, Pact
+from pactstub.render.response import RenderedResponse
+from pactstub.render.templates import TemplateSet
+from pactstub.routing import Route, RouteIndex
+from pactstub.state.lifecycle import Lifecycle
+
+__all__ = ["Contract"]
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What one version of the pacts and templates serves."""
+
+    pacts: tuple[Pact, ...]
+    index: RouteIndex
+    templates: TemplateSet
+    #: when it was built (seconds since the epoch), for ``/_pactstub/interactions``
+    loaded_at: float
+    #: for each route, the statuses of the interactions with its method and path
+    siblings: dict[int, frozenset[int]] = field(default_factory=dict)
+    #: ``/`` and ``/health`` when no interaction uses them
+    builtin: frozenset[str] = frozenset()
+    #: responses with nothing to compute, by route order, filled on first use
+    static: dict[int, RenderedResponse] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, pacts: Sequence[Pact], settings: Settings) -> Contract:
+        """Index the interactions served and bind the templates (``TemplateError`` if they are bad)."""
+        served = [i for pact in pacts for i in pact.interactions if _served(i, settings.provider_state)]
+        index = RouteIndex.build(served)
+        templates = TemplateSet.load(settings.templates, pacts)
+        groups: dict[tuple[str, str], set[int]] = defaultdict(set)
+        for route in index.routes:
+            request = route.interaction.request
+            groups[(request.method.upper(), request.path)].add(route.interaction.response.status)
+        siblings = {
+            route.order: frozenset(
+                groups[(route.interaction.request.method.upper(), route.interaction.request.path)]
+            )
+            for route in index.routes
+        }
+        builtin = frozenset(
+            path for path in ("/", "/health") if settings.builtin_endpoints and not index.methods_for(path)
+        )
+        return cls(tuple(pacts), index, templates, time.time(), siblings, builtin)
+
+    @property
+    def lifecycles(self) -> dict[str, Lifecycle]:
+        return self.templates.lifecycles
+
+    def route_of(self, interaction: Interaction) -> Route | None:
+        return next((r for r in self.index.routes if r.interaction is interaction), None)
+
+
+def _served(interaction: Interaction, pattern: str | None) -> bool:
+    if pattern is None:
+        return True
+    return any(re.search(pattern, state.name) for state in interaction.provider_states)
