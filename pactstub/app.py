@@ -30,16 +30,15 @@ from pactstub.errors import TemplateError
 from pactstub.journal import Candidate, Journal, JournalEntry
 from pactstub.listing import describe
 from pactstub.loading import PactSource, load_pacts
-from pactstub.loading.parse import parse_query_string
-from pactstub.matching.http import match_request, matches
-from pactstub.matching.prepared import prepare
+from pactstub.matching.http import ActualRequest, match_request
 from pactstub.matching.report import Mismatch
 from pactstub.model import Interaction, Pact, ReceivedRequest
 from pactstub.render.context import RequestView, TemplateContext
 from pactstub.render.generators import GeneratorContext
 from pactstub.render.response import JSON_TYPE, RenderedResponse, render_example
 from pactstub.render.templates import TemplateSet
-from pactstub.routing import Route, RouteIndex
+from pactstub.routing import Route, RouteIndex, in_state
+from pactstub.wire import parse_query_string
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -60,7 +59,7 @@ class StubApp:
         self.pacts = list(pacts)
         self.settings = settings
         interactions = [i for pact in self.pacts for i in pact.interactions if self._served(i)]
-        self.index = RouteIndex.build(interactions)
+        self.index = RouteIndex.build(interactions, strict_headers=settings.strict_headers)
         self.templates = TemplateSet.load(settings.templates, self.pacts)
         self.journal = Journal(settings.journal_size)
         self.cors = Cors(settings.cors_origins)
@@ -147,16 +146,14 @@ class StubApp:
     def _answer(
         self, environ: WSGIEnvironment, received: ReceivedRequest, started: float
     ) -> tuple[RenderedResponse, JournalEntry]:
-        routes = self.index.candidates(received.method, received.path)
         wanted_state = environ.get(self._state_key)
-        prepared = prepare(received)
+        prepared = ActualRequest(received)
         strict = self.settings.strict_headers
-        for route in routes:
-            if _in_state(route, wanted_state) and matches(
-                route.interaction.request, prepared, strict_headers=strict
-            ):
-                answer = self._respond(route, environ, received)
-                return answer, self._entry(received, started, answer.status, route=route)
+        chosen = self.index.choose(prepared, state=wanted_state, strict_headers=strict)
+        if chosen is not None:
+            answer = self._respond(chosen, environ, received)
+            return answer, self._entry(received, started, answer.status, route=chosen)
+        routes = self.index.candidates(received.method, received.path)
         # nothing matched: only now work out every reason, for the explanation
         near = [
             (
@@ -185,7 +182,7 @@ class StubApp:
 
     def _state_mismatches(self, route: Route, wanted: str | None) -> list[Mismatch]:
         """Why an interaction is out of the provider state the request asked for, if it is."""
-        if _in_state(route, wanted):
+        if in_state(route, wanted):
             return []
         states = [state.name for state in route.interaction.provider_states]
         return [
@@ -378,11 +375,6 @@ def _status_line(status: int) -> str:
         return f"{status} {HTTPStatus(status).phrase}"
     except ValueError:
         return f"{status} Unknown"
-
-
-def _in_state(route: Route, wanted: str | None) -> bool:
-    """Without a state header every interaction is in; with one, those having that state."""
-    return not wanted or any(state.name == wanted for state in route.interaction.provider_states)
 
 
 def _state_params(interaction: Interaction) -> dict[str, Any]:
