@@ -31,7 +31,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from pactstub.errors import StoreError
+from pactstub.errors import DatabaseError, StoreError
 from pactstub.state.engine import WRITE_OPTION, DatabaseSettings, create_engine
 
 __all__ = [
@@ -139,7 +139,7 @@ def _run_on(engine: Engine, action: str, revision: str) -> None:
         raise RevisionError(f"cannot {action} database {where} to {revision!r}: {error}") from error
     except SQLAlchemyError as error:
         where = _safe_url(engine)
-        raise StoreError(f"cannot {action} database {where}: {describe_error(error)}") from error
+        raise DatabaseError(f"cannot {action} database {where}: {describe_error(error)}") from error
 
 
 def upgrade(target: Target, revision: str = "head") -> None:
@@ -165,7 +165,7 @@ def _current(engine: Engine) -> str | None:
             heads = context.get_current_heads()
             connection.rollback()
     except SQLAlchemyError as error:
-        raise StoreError(f"cannot read database {_safe_url(engine)}: {describe_error(error)}") from error
+        raise DatabaseError(f"cannot read database {_safe_url(engine)}: {describe_error(error)}") from error
     return heads[0] if heads else None
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import SQLAlchemyError
 
-from pactstub.errors import StoreError
+from pactstub.errors import DatabaseError, StoreError
 from pactstub.state import documents
 from pactstub.state.engine import READ_OPTION, WRITE_OPTION
 from pactstub.state.migrate import describe_error
@@ -50,9 +50,9 @@ class Record:
     created_at: datetime
 
 
-def database_error(where: str, error: SQLAlchemyError) -> StoreError:
+def database_error(where: str, error: SQLAlchemyError) -> DatabaseError:
     """What the database refused, naming it by ``where`` (a URL without password)."""
-    return StoreError(f"database {where}: {describe_error(error)}")
+    return DatabaseError(f"database {where}: {describe_error(error)}")
 
 
 # Statements built once; only their parameters change (building and cache-keying a

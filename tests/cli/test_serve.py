@@ -158,3 +158,13 @@ def test_a_shadowed_interaction_is_logged_at_start(serve: Any, write_pact: Any, 
     assert server.stop() == 0
     assert "WARNING pactstub: #1 'the same greeting again' is shadowed by #0 'a greeting'" in server.stderr
 
+
+def test_a_database_that_cannot_be_reached_exits_3_not_2(epx_pact: Path) -> None:
+    """The command was right and the database down: exit 3, unlike a usage error's 2."""
+    result = serve_until_exit(
+        "--pact", str(epx_pact), "--port", "0", "--database-url", "postgresql://me:s3cret@127.0.0.1:1/x"
+    )
+    assert result.returncode == 3
+    assert "pactstub: error: cannot upgrade database" in result.stderr
+    assert "s3cret" not in result.stderr
+    assert "Traceback" not in result.stderr
