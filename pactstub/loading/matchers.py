@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, get_args
+from dataclasses import dataclass
+from typing import TypeGuard, get_args
 
 from pactstub.loading.collector import Collector
 from pactstub.matching.formats import compile_date_format
@@ -37,7 +38,6 @@ from pactstub.model import (
     BodyRule,
     BodyRules,
     Combine,
-    DateFormat,
     Matcher,
     MatcherKind,
     PathTokens,
@@ -73,7 +73,22 @@ class _Invalid(Exception):
         self.message = message
 
 
-def rule_set_of(definition: Any, at: str, collect: Collector) -> RuleSet | None:
+#: a JSON object as the pact has it
+Raw = Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """A matcher as the pact writes it: its kind, the name it was written with, its attributes."""
+
+    kind: MatcherKind
+    name: str
+    raw: Raw
+    at: str
+    collect: Collector
+
+
+def rule_set_of(definition: object, at: str, collect: Collector) -> RuleSet | None:
     """``{"matchers": [...], "combine": "AND"|"OR"}`` as a :class:`RuleSet` (``None``: no matcher)."""
     if not isinstance(definition, Mapping):
         collect.add(at, "a matching rule must be an object")
@@ -92,34 +107,34 @@ def tokens_of(path: str, at: str, collect: Collector) -> PathTokens | None:
         return None
 
 
-def matcher(raw: Any, at: str, collect: Collector) -> Matcher | None:
+def matcher(raw: object, at: str, collect: Collector) -> Matcher | None:
     """One matcher, or ``None`` after reporting every problem with it."""
     if not isinstance(raw, Mapping):
         collect.add(at, "a matcher must be an object")
         return None
-    written = raw.get("match", _implied(raw))
-    if written is None:
+    name = raw.get("match", _implied(raw))
+    if name is None:
         collect.add(at, f"a matcher needs 'match' (or one of {', '.join(map(repr, _IMPLIED))})")
         return None
-    kind = _SPELLINGS.get(str(written))
+    kind = _SPELLINGS.get(str(name))
     if kind is None:
         known = ", ".join(sorted(k for k in _SPELLINGS if "-" not in k))
-        collect.add(f"{at}.match", f"unknown matcher {written!r} (known: {known})")
+        collect.add(f"{at}.match", f"unknown matcher {name!r} (known: {known})")
         return None
     try:
-        return _BUILDERS.get(kind, _plain)(kind, str(written), raw, at, collect)
+        return _BUILDERS.get(kind, _plain)(_Written(kind, str(name), raw, at, collect))
     except _Invalid as problem:
         collect.add(f"{at}.{problem.field}" if problem.field else at, problem.message)
         return None
 
 
-def _implied(raw: Mapping[str, Any]) -> str | None:
+def _implied(raw: Raw) -> str | None:
     """The kind a v2 matcher without ``match`` has; bounds alone make a sized ``type`` rule."""
     name = next((name for name in _IMPLIED if name in raw), None)
     return "type" if name in ("min", "max") else name
 
 
-def _matchers(items: Any, at: str, collect: Collector) -> tuple[Matcher, ...]:
+def _matchers(items: object, at: str, collect: Collector) -> tuple[Matcher, ...]:
     if not isinstance(items, list):
         collect.add(at, "must be a list of matchers")
         return ()
@@ -127,31 +142,29 @@ def _matchers(items: Any, at: str, collect: Collector) -> tuple[Matcher, ...]:
     return tuple(m for m in found if m is not None)
 
 
-_Builder = Callable[[MatcherKind, str, Mapping[str, Any], str, Collector], Matcher]
+def _plain(written: _Written) -> Matcher:
+    return Matcher(written.kind)
 
 
-def _plain(kind: MatcherKind, written: str, raw: Mapping[str, Any], at: str, collect: Collector) -> Matcher:
-    return Matcher(kind)
-
-
-def _regex(kind: MatcherKind, written: str, raw: Mapping[str, Any], at: str, collect: Collector) -> Matcher:
-    text = _text(raw, "regex", written)
+def _regex(written: _Written) -> Matcher:
+    text = _text(written, "regex")
     try:
-        return Matcher(kind, regex=re.compile(text))
+        return Matcher(written.kind, regex=re.compile(text))
     except re.error as error:
         raise _Invalid("regex", f"invalid regular expression {text!r}: {error}") from None
 
 
-def _valued(kind: MatcherKind, written: str, raw: Mapping[str, Any], at: str, collect: Collector) -> Matcher:
-    return Matcher(kind, value=_text(raw, "value", written))
+def _valued(written: _Written) -> Matcher:
+    return Matcher(written.kind, value=_text(written, "value"))
 
 
-def _sized(kind: MatcherKind, written: str, raw: Mapping[str, Any], at: str, collect: Collector) -> Matcher:
+def _sized(written: _Written) -> Matcher:
     """``type`` with optional bounds; ``min`` and ``max`` with theirs (each reads only its own)."""
-    low = _count(raw, "min") if kind in ("type", "min") else None
-    high = _count(raw, "max") if kind in ("type", "max") else None
+    kind = written.kind
+    low = _count(written.raw, "min") if kind in ("type", "min") else None
+    high = _count(written.raw, "max") if kind in ("type", "max") else None
     if kind != "type" and low is None and high is None:
-        raise _Invalid("", f"matcher {written!r} needs {kind!r}")
+        raise _Invalid("", f"matcher {written.name!r} needs {kind!r}")
     if low is not None and high is not None:
         return Matcher("minmax", min=low, max=high)
     if low is not None:
@@ -159,61 +172,63 @@ def _sized(kind: MatcherKind, written: str, raw: Mapping[str, Any], at: str, col
     return Matcher("max", max=high) if high is not None else Matcher("type")
 
 
-def _dated(kind: MatcherKind, written: str, raw: Mapping[str, Any], at: str, collect: Collector) -> Matcher:
-    field = "format" if "format" in raw else written
-    pattern = raw.get(field)
+def _dated(written: _Written) -> Matcher:
+    """A date, time or timestamp pattern under ``format`` or the rule's own name; none: ISO-8601."""
+    field = "format" if "format" in written.raw else written.name
+    pattern = written.raw.get(field)
     if pattern is None or pattern == "":
-        return Matcher(kind)
+        return Matcher(written.kind)
     if not isinstance(pattern, str):
-        raise _Invalid(field, f"a {kind} pattern must be a string, not {pattern!r}")
+        raise _Invalid(field, f"a {written.kind} pattern must be a string, not {pattern!r}")
     try:
-        date_format: DateFormat = compile_date_format(pattern)
+        return Matcher(written.kind, format=compile_date_format(pattern))
     except ValueError as error:
-        raise _Invalid(field, f"cannot use the {kind} pattern {pattern!r}: {error}") from None
-    return Matcher(kind, format=date_format)
+        raise _Invalid(field, f"cannot use the {written.kind} pattern {pattern!r}: {error}") from None
 
 
-def _status(kind: MatcherKind, written: str, raw: Mapping[str, Any], at: str, collect: Collector) -> Matcher:
-    wanted = raw.get("status", "success")
+def _status(written: _Written) -> Matcher:
+    wanted = written.raw.get("status", "success")
     if isinstance(wanted, str) and wanted in _STATUS_ALIASES:
-        return Matcher(kind, status=_STATUS_ALIASES[wanted])
+        return Matcher(written.kind, status=_STATUS_ALIASES[wanted])
     if isinstance(wanted, list) and wanted and all(_is_count(code) for code in wanted):
-        return Matcher(kind, status=tuple(int(code) for code in wanted))
+        return Matcher(written.kind, status=tuple(int(code) for code in wanted))
     classes = ", ".join(STATUS_CLASSES)
     raise _Invalid("status", f"must be one of {classes} or a list of status codes, not {wanted!r}")
 
 
-def _each(kind: MatcherKind, written: str, raw: Mapping[str, Any], at: str, collect: Collector) -> Matcher:
+def _each(written: _Written) -> Matcher:
     """``eachKey``/``eachValue``: the nested ``rules`` apply to every key, or every value."""
-    matchers = _matchers(raw.get("rules", []), f"{at}.rules", collect)
+    matchers = _matchers(written.raw.get("rules", []), f"{written.at}.rules", written.collect)
     nested = RuleSet(matchers) if matchers else None
-    if kind == "eachKey":
-        return Matcher(kind, nested=nested)
+    if written.kind == "eachKey":
+        return Matcher(written.kind, nested=nested)
     each = compile_body_rules([BodyRule("$.*", ("*",), nested)]).root if nested else NO_RULES
-    return Matcher(kind, nested=nested, each_value=each)
+    return Matcher(written.kind, nested=nested, each_value=each)
 
 
-def _contains(
-    kind: MatcherKind, written: str, raw: Mapping[str, Any], at: str, collect: Collector
-) -> Matcher:
-    variants = raw.get("variants")
+def _contains(written: _Written) -> Matcher:
+    """``arrayContains``: each variant names an expected item by ``index``, with its own rules."""
+    variants = written.raw.get("variants")
     if not isinstance(variants, list):
-        raise _Invalid("variants" if "variants" in raw else "", "arrayContains needs a list of 'variants'")
+        raise _Invalid(
+            "variants" if "variants" in written.raw else "", "arrayContains needs a list of 'variants'"
+        )
     found = []
     for position, variant in enumerate(variants):
-        where = f"{at}.variants[{position}]"
+        where = f"{written.at}.variants[{position}]"
         if not isinstance(variant, Mapping):
-            collect.add(where, "an arrayContains variant must be an object")
+            written.collect.add(where, "an arrayContains variant must be an object")
             continue
         index = variant.get("index", 0)
         if not _is_count(index):
-            collect.add(f"{where}.index", f"must be a non-negative integer, not {index!r}")
+            written.collect.add(f"{where}.index", f"must be a non-negative integer, not {index!r}")
             continue
-        found.append(Variant(int(index), _variant_rules(variant.get("rules"), f"{where}.rules", collect)))
-    return Matcher(kind, variants=tuple(found))
+        rules = _variant_rules(variant.get("rules"), f"{where}.rules", written.collect)
+        found.append(Variant(int(index), rules))
+    return Matcher(written.kind, variants=tuple(found))
 
 
-def _variant_rules(raw: Any, at: str, collect: Collector) -> BodyRules:
+def _variant_rules(raw: object, at: str, collect: Collector) -> BodyRules:
     """A variant's own body rules, keyed by path like a body's."""
     if raw is None:
         return BodyRules()
@@ -223,13 +238,13 @@ def _variant_rules(raw: Any, at: str, collect: Collector) -> BodyRules:
     rules: list[BodyRule] = []
     for key, definition in raw.items():
         rule_set = rule_set_of(definition, f"{at}['{key}']", collect)
-        tokens = tokens_of(key, f"{at}['{key}']", collect)
+        tokens = tokens_of(str(key), f"{at}['{key}']", collect)
         if rule_set is not None and tokens is not None:
-            rules.append(BodyRule(key, tokens, rule_set))
+            rules.append(BodyRule(str(key), tokens, rule_set))
     return compile_body_rules(rules)
 
 
-_BUILDERS: Mapping[MatcherKind, _Builder] = {
+_BUILDERS: Mapping[MatcherKind, Callable[[_Written], Matcher]] = {
     "regex": _regex,
     "include": _valued,
     "contentType": _valued,
@@ -246,25 +261,26 @@ _BUILDERS: Mapping[MatcherKind, _Builder] = {
 }
 
 
-def _text(raw: Mapping[str, Any], name: str, written: str) -> str:
-    value = raw.get(name)
+def _text(written: _Written, name: str) -> str:
+    """A string attribute; a number is read as its JSON text, as the reference implementation does."""
+    value = written.raw.get(name)
     if isinstance(value, str):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     if value is None:
-        raise _Invalid("", f"matcher {written!r} needs {name!r}")
+        raise _Invalid("", f"matcher {written.name!r} needs {name!r}")
     raise _Invalid(name, f"must be a string, not {value!r}")
 
 
-def _is_count(value: Any) -> bool:
+def _is_count(value: object) -> TypeGuard[int | str]:
     """A non-negative integer, written as a number or as digits (``"1"``)."""
     if isinstance(value, bool):
         return False
     return (isinstance(value, int) and value >= 0) or (isinstance(value, str) and value.isdigit())
 
 
-def _count(raw: Mapping[str, Any], name: str) -> int | None:
+def _count(raw: Raw, name: str) -> int | None:
     value = raw.get(name)
     if value is None:
         return None

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from pactstub.loading.collector import Collector
-from pactstub.loading.matchers import rule_set_of, tokens_of
+from pactstub.loading.matchers import Raw, rule_set_of, tokens_of
 from pactstub.matching.paths import PathSyntaxError, parse_path
 from pactstub.matching.ruletable import compile_body_rules
 from pactstub.model import BodyRule, Generator, Generators, MatchingRules, PathTokens, RuleSet
@@ -37,7 +36,7 @@ KNOWN_GENERATORS = frozenset(
 )
 
 
-def matching_rules(raw: Mapping[str, Any], version: str, at: str, collect: Collector) -> MatchingRules:
+def matching_rules(raw: Raw, version: str, at: str, collect: Collector) -> MatchingRules:
     rules = raw.get("matchingRules")
     if not isinstance(rules, Mapping) or not rules:
         return MatchingRules()
@@ -47,7 +46,7 @@ def matching_rules(raw: Mapping[str, Any], version: str, at: str, collect: Colle
     return _categorised_rules(rules, where, collect)
 
 
-def _flat_rules(rules: Mapping[str, Any], at: str, collect: Collector) -> MatchingRules:
+def _flat_rules(rules: Raw, at: str, collect: Collector) -> MatchingRules:
     """v2: ``{"$.body.a": {...}, "$.headers.X": {...}, "$.query.q": {...}, "$.path": {...}}``."""
     path: RuleSet | None = None
     query: dict[str, RuleSet] = {}
@@ -75,7 +74,7 @@ def _flat_rules(rules: Mapping[str, Any], at: str, collect: Collector) -> Matchi
     return MatchingRules(path=path, query=query, header=header, body=compile_body_rules(body))
 
 
-def _categorised_rules(rules: Mapping[str, Any], at: str, collect: Collector) -> MatchingRules:
+def _categorised_rules(rules: Raw, at: str, collect: Collector) -> MatchingRules:
     """v3/v4: ``{"body": {"$.a": {"matchers": [...]}}, "header": {...}, "path": {...}}``."""
     single: dict[str, RuleSet | None] = {}
     query: dict[str, RuleSet] = {}
@@ -129,7 +128,7 @@ def _last_name(key: str) -> str:
 # --------------------------------------------------------------------------- generators
 
 
-def generators(raw: Any, at: str, collect: Collector) -> Generators:
+def generators(raw: object, at: str, collect: Collector) -> Generators:
     if not isinstance(raw, Mapping) or not raw:
         return Generators()
     path = status = None
@@ -162,7 +161,7 @@ def generators(raw: Any, at: str, collect: Collector) -> Generators:
     return Generators(path=path, status=status, query=query, header=header, body=tuple(body))
 
 
-def _generator(raw: Any, at: str, collect: Collector) -> Generator | None:
+def _generator(raw: object, at: str, collect: Collector) -> Generator | None:
     if not isinstance(raw, Mapping):
         collect.add(at, "a generator must be an object")
         return None
