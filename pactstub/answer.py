@@ -21,15 +21,13 @@ from pactstub.contract import Contract
 from pactstub.errors import StoreUnavailable, TemplateError
 from pactstub.journal import Candidate
 from pactstub.listing import describe
-from pactstub.matching import rules as r
-from pactstub.matching.http import match_request, matches
-from pactstub.matching.prepared import prepare
+from pactstub.matching.http import ActualRequest, match_request, status_allowed
 from pactstub.matching.report import Mismatch
 from pactstub.model import HttpResponse, Interaction, ReceivedRequest
 from pactstub.render.context import RequestView, TemplateContext, frozen, path_params
 from pactstub.render.generators import GeneratorContext
 from pactstub.render.response import JSON_TYPE, RenderedResponse, render_example
-from pactstub.routing import Route
+from pactstub.routing import Route, in_state
 from pactstub.state.documents import RecordTooLarge
 from pactstub.state.unit import UnitOfWork
 from pactstub.web import json_response
@@ -91,13 +89,11 @@ class Answerer:
 
     def answer(self, received: ReceivedRequest, asked: Asked) -> Answer:
         contract = self.contract
+        prepared = ActualRequest(received)
+        chosen = contract.index.choose(prepared, state=asked.state, strict_headers=self._strict)
+        if chosen is not None:
+            return self._respond(chosen, received, asked)
         routes = contract.index.candidates(received.method, received.path)
-        prepared = prepare(received)
-        for route in routes:
-            if _in_state(route, asked.state) and matches(
-                route.interaction.request, prepared, strict_headers=self._strict
-            ):
-                return self._respond(route, received, asked)
         if routes:  # nothing matched: only now work out every reason, for the explanation
             near = [
                 (route, self._state_mismatches(route, asked.state)
@@ -166,10 +162,7 @@ class Answerer:
     def _check_status(self, route: Route, status: int, template: str) -> None:
         """A template may answer only what the pact allows for this request."""
         response: HttpResponse = route.interaction.response
-        if status == response.status or status in self.contract.siblings.get(route.order, ()):
-            return
-        rule = response.rules.status
-        if rule is not None and not r.apply(rule, _status_check, response.status, status, False):
+        if status in self.contract.siblings.get(route.order, ()) or status_allowed(response, status):
             return
         allowed = sorted(self.contract.siblings.get(route.order, {response.status}))
         raise TemplateError(
@@ -182,7 +175,7 @@ class Answerer:
 
     def _state_mismatches(self, route: Route, wanted: str | None) -> list[Mismatch]:
         """Why an interaction is out of the provider state the request asked for, if it is."""
-        if _in_state(route, wanted):
+        if in_state(route, wanted):
             return []
         states = [state.name for state in route.interaction.provider_states]
         return [
@@ -262,22 +255,11 @@ class Answerer:
         )
 
 
-def _in_state(route: Route, wanted: str | None) -> bool:
-    """Without a state header every interaction is in; with one, those having that state."""
-    return not wanted or any(state.name == wanted for state in route.interaction.provider_states)
-
-
 def _state_params(interaction: Interaction) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for state in interaction.provider_states:
         params.update(state.params)
     return params
-
-
-def _status_check(matcher: Any, expected: int, actual: int, cascaded: bool) -> str | None:
-    if matcher.kind == "statusCode":
-        return r.status_problem(matcher, actual)
-    return r.check_text(matcher, str(expected), str(actual), cascaded)
 
 
 def _shaped(

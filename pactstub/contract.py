@@ -44,7 +44,7 @@ class Contract:
     def build(cls, pacts: Sequence[Pact], settings: Settings) -> Contract:
         """Index the interactions served and bind the templates (``TemplateError`` if they are bad)."""
         served = [i for pact in pacts for i in pact.interactions if _served(i, settings.provider_state)]
-        index = RouteIndex.build(served)
+        index = RouteIndex.build(served, strict_headers=settings.strict_headers)
         templates = TemplateSet.load(settings.templates, pacts)
         groups: dict[tuple[str, str], set[int]] = defaultdict(set)
         for route in index.routes:

@@ -1,18 +1,34 @@
 """Every error pactstub raises on purpose derives from :class:`PactstubError`.
 
 Each class carries the location of the problem as structured fields; ``str()``
-is the message a person reads. The CLI turns them into an exit code, the WSGI
-app into an HTTP response, the pytest plugin into an ``AssertionError``.
+is the message a person reads. The CLI turns them into an exit code (the
+class's ``exit_code``), the WSGI app into an HTTP response, the pytest plugin
+into an ``AssertionError``.
+
+Exit codes: ``1`` is left to "the check failed" (``verify`` found mismatches);
+``2`` means what was given cannot be used (options, pact files, templates,
+documents), so running again changes nothing until it is fixed; ``3`` means
+something pactstub needs is unavailable (the database, the provider), so
+running again later may work.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
+
+#: what was given cannot be used
+EXIT_UNUSABLE = 2
+#: something pactstub needs (the database, the provider) is unavailable
+EXIT_UNAVAILABLE = 3
 
 
 class PactstubError(Exception):
     """Base class of pactstub's own errors."""
+
+    #: the process exit status when the error ends a command
+    exit_code: ClassVar[int] = EXIT_UNUSABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +74,7 @@ class TemplateError(PactstubError):
 
 
 class StoreError(PactstubError):
-    """The counter and record store could not do what was asked."""
+    """The counter and record store refused what was asked (a bad name, value or document)."""
 
 
 class StoreUnavailable(StoreError):
@@ -69,6 +85,8 @@ class StoreUnavailable(StoreError):
     message names neither host, user nor password.
     """
 
+    exit_code = EXIT_UNAVAILABLE
+
 
 class ConfigError(PactstubError):
     """An option or environment setting has a value pactstub cannot use."""
@@ -76,6 +94,8 @@ class ConfigError(PactstubError):
 
 class ProviderUnreachableError(PactstubError):
     """``verify`` could not connect to the provider (or its provider-state URL)."""
+
+    exit_code = EXIT_UNAVAILABLE
 
 
 class ConnectionDropped(PactstubError):

@@ -1,7 +1,9 @@
 """One description per served interaction, for ``list-interactions`` and ``/_pactstub/interactions``.
 
 Both show the same stable rows, so a CI job can diff the ``--json`` output
-and a person can read the table.
+and a person can read the table. The shadowing report says which
+interactions can never be chosen, and why: :func:`shadowed` gives the
+sentences the stub logs when it starts.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from pactstub.model import Interaction, Query
-from pactstub.routing import RouteIndex
+from pactstub.routing import Reach, Route, RouteIndex
 
 
 class HasTemplates(Protocol):
@@ -19,11 +21,12 @@ class HasTemplates(Protocol):
 
 def describe(index: RouteIndex, templates: HasTemplates | None = None) -> list[dict[str, Any]]:
     """Rows in serving order: index, pact, method, path, query, description, states, status..."""
-    ambiguous = index.ambiguous()
     rows: list[dict[str, Any]] = []
     for route in index.routes:
         interaction = route.interaction
         request = interaction.request
+        reach = index.reach.get(route.order, Reach())
+        winner = reach.shadowed_by
         rows.append(
             {
                 "index": route.order,
@@ -35,12 +38,30 @@ def describe(index: RouteIndex, templates: HasTemplates | None = None) -> list[d
                 "description": interaction.description,
                 "provider_states": [state.name for state in interaction.provider_states],
                 "status": interaction.response.status,
-                "ambiguous": route.order in ambiguous,
-                "ambiguous_with": ambiguous.get(route.order, []),
+                "shadowed_by": (
+                    None
+                    if winner is None
+                    else {"index": winner.order, "description": winner.interaction.description}
+                ),
+                "distinguished_by": list(reach.distinguished_by),
                 "template": templates.path_for(interaction) if templates is not None else None,
             }
         )
     return rows
+
+
+def shadowed(index: RouteIndex) -> list[str]:
+    """One sentence per shadowed interaction, naming the interaction that wins its example."""
+    return [
+        f"{_named(route)} is shadowed by {_named(reach.shadowed_by)}: "
+        "its own example request is answered by that one, so it can never be chosen"
+        for route in index.routes
+        if (reach := index.reach.get(route.order)) is not None and reach.shadowed_by is not None
+    ]
+
+
+def _named(route: Route) -> str:
+    return f"#{route.order} {route.interaction.description!r}"
 
 
 def format_query(query: Query | None) -> str:

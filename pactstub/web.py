@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wsgi import get_input_stream
 
-from pactstub.loading.parse import parse_query_string
 from pactstub.model import ReceivedRequest
 from pactstub.render.response import JSON_TYPE, RenderedResponse
+from pactstub.wire import parse_query_string
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment

@@ -71,12 +71,12 @@ class ServeProcess:
             cwd=cwd,
         )
         assert self.process.stdout is not None
+        self.stderr = ""
         self.banner = self.process.stdout.readline()
         if "serving" not in self.banner:
             self.stop()
             raise RuntimeError(f"pactstub serve did not start: {self.banner}{self.stderr}")
         self.url = self.banner.split("serving ", 1)[1].split()[0]
-        self.stderr = ""
 
     def stop(self) -> int:
         import signal

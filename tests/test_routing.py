@@ -65,3 +65,69 @@ def test_405_lists_methods_of_patterned_routes_too() -> None:
     response = client.delete("/users/9")
     assert response.status_code == 405
     assert response.headers["Allow"] == "GET, OPTIONS"
+
+
+def greeting(description: str, answer: str, **request: Any) -> dict[str, Any]:
+    return {
+        "description": description,
+        "request": {"method": "GET", "path": "/greeting", **request},
+        "response": {"status": 200, "body": {"answer": answer}},
+    }
+
+
+def test_an_interaction_another_wins_its_own_example_for_is_shadowed() -> None:
+    pact = pact_document(greeting("hello", "first"), greeting("hello again", "second"))
+    app = create_app([pact])
+    assert Client(app).get("/greeting").json == {"answer": "first"}
+    first, second = app.index.routes
+    assert app.index.reach[second.order].shadowed_by is first
+    assert first.order not in app.index.reach or app.index.reach[first.order].shadowed_by is None
+
+
+def test_a_more_specific_interaction_shadows_a_general_one_listed_first() -> None:
+    """The general one's own example is answered by the specific one: it can never be chosen."""
+    general = greeting(
+        "any name",
+        "general",
+        query={"name": ["bob"]},
+        matchingRules={"query": {"name": {"matchers": [{"match": "regex", "regex": "[a-z]+"}]}}},
+    )
+    specific = greeting("bob", "specific", query={"name": ["bob"]})
+    app = create_app([pact_document(general, specific)])
+    client = Client(app)
+    assert client.get("/greeting?name=bob").json == {"answer": "specific"}
+    assert client.get("/greeting?name=alice").json == {"answer": "general"}
+    reach = app.index.reach[0]
+    assert reach.shadowed_by is app.index.routes[1]
+    assert reach.distinguished_by == ("query",)
+
+
+def test_interactions_told_apart_by_provider_state_are_not_shadowed() -> None:
+    first = {**greeting("in the morning", "morning"), "providerStates": [{"name": "morning"}]}
+    second = {**greeting("in the evening", "evening"), "providerStates": [{"name": "evening"}]}
+    app = create_app([pact_document(first, second)])
+    client = Client(app)
+    assert client.get("/greeting").json == {"answer": "morning"}
+    assert client.get("/greeting", headers={"X-Pact-Provider-State": "evening"}).json == {"answer": "evening"}
+    assert [app.index.reach[route.order].shadowed_by for route in app.index.routes] == [None, None]
+    assert [app.index.reach[route.order].distinguished_by for route in app.index.routes] == [
+        ("provider state",),
+        ("provider state",),
+    ]
+
+
+def test_interactions_told_apart_by_their_bodies_are_not_shadowed() -> None:
+    def job(kind: str) -> dict[str, Any]:
+        return {
+            "description": f"a {kind} job",
+            "request": {"method": "POST", "path": "/jobs", "headers": {"Content-Type": "application/json"},
+                        "body": {"type": kind}},
+            "response": {"status": 200, "body": {"answer": kind}},
+        }  # fmt: skip
+
+    app = create_app([pact_document(job("input"), job("config"))])
+    for route in app.index.routes:
+        assert app.index.reach[route.order].shadowed_by is None
+        assert app.index.reach[route.order].distinguished_by == ("body",)
+    response = Client(app).post("/jobs", json={"type": "config"})
+    assert response.json == {"answer": "config"}

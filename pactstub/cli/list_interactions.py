@@ -9,7 +9,7 @@ import click
 
 from pactstub.cli.options import load_from_options, pact_options, templates_option, with_user_errors
 from pactstub.config import Settings
-from pactstub.listing import describe
+from pactstub.listing import describe, shadowed
 from pactstub.render.templates import TemplateSet
 from pactstub.routing import RouteIndex
 
@@ -22,7 +22,11 @@ from pactstub.routing import RouteIndex
 def list_interactions(
     pact_files: tuple[str, ...], pact_dirs: tuple[str, ...], templates: str | None, as_json: bool
 ) -> None:
-    """One row per interaction: index, method, path, description, states, status, ambiguity."""
+    """One row per interaction: index, method, path, description, states, status, shadowing.
+
+    An interaction is shadowed when another one is chosen for its own example
+    request; APART BY says what tells interactions on one method and path apart.
+    """
     pacts = load_from_options(pact_files, pact_dirs)
     settings = Settings.from_options({"templates": templates})
     index = RouteIndex.build(i for pact in pacts for i in pact.interactions)
@@ -34,10 +38,13 @@ def list_interactions(
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     click.echo(_table(rows))
+    for sentence in shadowed(index):
+        click.echo(sentence)
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    headings = ["#", "METHOD", "PATH", "DESCRIPTION", "STATES", "STATUS", "AMBIGUOUS", "TEMPLATE"]
+    headings = ["#", "METHOD", "PATH", "DESCRIPTION", "STATES", "STATUS", "SHADOWED BY", "APART BY"]
+    headings.append("TEMPLATE")
     cells = [
         [
             str(row["index"]),
@@ -46,7 +53,8 @@ def _table(rows: list[dict[str, Any]]) -> str:
             row["description"],
             "; ".join(row["provider_states"]) or "-",
             str(row["status"]),
-            ("yes: #" + ", #".join(map(str, row["ambiguous_with"]))) if row["ambiguous"] else "no",
+            f"#{row['shadowed_by']['index']}" if row["shadowed_by"] else "-",
+            ", ".join(row["distinguished_by"]) or "-",
             "yes" if row["template"] else "-",
         ]
         for row in rows

@@ -116,12 +116,12 @@ def configure_logging(level: str) -> None:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """pactstub's own errors end the command with a message and exit code 2, no traceback."""
+    """pactstub's own errors end the command with a message and their class's exit code, no traceback."""
     try:
         yield
     except PactstubError as error:
         click.echo(f"pactstub: error: {error}", err=True)
-        raise SystemExit(2) from error
+        raise SystemExit(error.exit_code) from error
 
 
 def with_user_errors(function: F) -> F:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from pactstub.cli.options import (
     with_user_errors,
 )
 from pactstub.config import Settings, normalise_database_url, split_origins
-from pactstub.listing import describe
+from pactstub.listing import describe, shadowed
 
 DEFAULT_DATABASE = "sqlite:///pactstub.sqlite3"
 
@@ -153,3 +154,5 @@ def _announce(app: StubApp, url: str, workers: int) -> None:
     out.extend(f"    {route}" for route in routes)
     click.echo("\n".join(out))
     sys.stdout.flush()
+    for sentence in shadowed(app.index):
+        logging.getLogger("pactstub").warning("%s", sentence)

@@ -2,9 +2,11 @@
 
 All version differences are settled here, once: v1/v2 query strings and v3/v4
 query maps become one mapping, v4 body wrappers are unwrapped, and the rules
-and generators go through :mod:`pactstub.loading.rules`. Problems are
-collected with their JSON path (:class:`Collector`) rather than raised one at
-a time.
+and generators go through :mod:`pactstub.loading.rules`. What matching needs
+is compiled here too: expected XML and form bodies are parsed (a body that
+does not parse is a problem, not a 400 for every request) and each expected
+header becomes a :class:`~pactstub.model.HeaderCheck`. Problems are collected
+with their JSON path (:class:`Collector`) rather than raised one at a time.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ import base64
 import binascii
 import json
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
-from urllib.parse import parse_qsl, unquote
 
 from pactstub.errors import Problem
 from pactstub.loading.collector import Collector
 from pactstub.loading.rules import generators, matching_rules
+from pactstub.matching.headers import compile_headers
 from pactstub.model import (
     Body,
     BodyKind,
@@ -31,6 +35,7 @@ from pactstub.model import (
     ProviderState,
     Query,
 )
+from pactstub.wire import parse_form, parse_query_string
 
 _JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json\b|^text/json\b", re.IGNORECASE)
 _XML_TYPE = re.compile(r"^(?:application|text)/(?:[\w.+-]+\+)?xml\b", re.IGNORECASE)
@@ -134,15 +139,17 @@ def _provider_states(raw: Mapping[str, Any]) -> tuple[ProviderState, ...]:
 
 def _request(raw: Mapping[str, Any], version: str, at: str, collect: Collector) -> HttpRequest:
     headers = _headers(raw.get("headers"))
+    rules = matching_rules(raw, version, at, collect)
     return HttpRequest(
         method=str(raw.get("method", "GET")),
         path=str(raw.get("path", "/")),
         query=_query(raw.get("query")),
         headers=headers,
         body=_body(raw, headers, version, at, collect),
-        rules=matching_rules(raw, version, at, collect),
+        rules=rules,
         generators=generators(raw.get("generators"), f"{at}.generators", collect),
         exact_query=_exact_query(raw.get("query"), version),
+        header_checks=compile_headers(headers, rules.header),
     )
 
 
@@ -157,12 +164,14 @@ def _exact_query(raw: Any, version: str) -> str | None:
 
 def _response(raw: Mapping[str, Any], version: str, at: str, collect: Collector) -> HttpResponse:
     headers = _headers(raw.get("headers"))
+    rules = matching_rules(raw, version, at, collect)
     return HttpResponse(
         status=int(raw.get("status", 200)),
         headers=headers,
         body=_body(raw, headers, version, at, collect),
-        rules=matching_rules(raw, version, at, collect),
+        rules=rules,
         generators=generators(raw.get("generators"), f"{at}.generators", collect),
+        header_checks=compile_headers(headers, rules.header),
     )
 
 
@@ -173,18 +182,6 @@ def _headers(raw: Any) -> Headers | None:
         str(key): tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)
         for key, value in raw.items()
     }
-
-
-def parse_query_string(text: str) -> Query:
-    """``a=1&b=2&a=3`` -> ``{"a": ("1", "3"), "b": ("2",)}``; a bare ``a`` gives ``(None,)``."""
-    result: dict[str, list[str | None]] = {}
-    for part in text.split("&"):
-        if not part:
-            continue
-        name, equals, value = part.partition("=")
-        decoded_name = unquote(name.replace("+", " "))
-        result.setdefault(decoded_name, []).append(unquote(value.replace("+", " ")) if equals else None)
-    return {key: tuple(values) for key, values in result.items()}
 
 
 def _query(raw: Any) -> Query | None:
@@ -232,29 +229,19 @@ def _body(
 ) -> Body | None:
     if "body" not in raw:
         return None
-    value = raw["body"]
-    content_type = content_type_of(headers)
+    body = _example_body(raw["body"], content_type_of(headers), version, at, collect)
+    return None if body is None else _compiled(body, at, collect)
+
+
+def _example_body(
+    value: Any, content_type: str | None, version: str, at: str, collect: Collector
+) -> Body | None:
     if version == "4" and isinstance(value, Mapping) and "content" in value:
         content_type = value.get("contentType") or content_type
         content = value.get("content")
         encoded = value.get("encoded")
         if encoded and encoded is not False and isinstance(content, str):
-            try:
-                data = base64.b64decode(content, validate=True)
-            except (binascii.Error, ValueError):
-                collect.add(f"{at}.body.content", "body is marked encoded but is not valid base64")
-                return None
-            kind = body_kind(content_type, "") if content_type else "binary"
-            if kind == "text" and not str(content_type).lower().startswith("text/"):
-                kind = "binary"  # e.g. image/png: keep the bytes, a text decode would mangle them
-            if kind == "json":
-                try:
-                    return Body("json", json.loads(data), content_type)
-                except ValueError:
-                    kind = "binary"
-            if kind in ("text", "xml", "form"):
-                return Body(kind, data.decode("utf-8", "replace"), content_type)
-            return Body("binary", data, content_type)
+            return _encoded_body(content, content_type, at, collect)
         value = content
         if value is None:
             # a null content is a body that must be empty, not an absent one
@@ -271,9 +258,35 @@ def _body(
     return Body(kind, value, content_type)
 
 
-def parse_form(text: str) -> dict[str, list[str]]:
-    """A form-encoded body as a map of lists (order of values kept)."""
-    result: dict[str, list[str]] = {}
-    for key, value in parse_qsl(text, keep_blank_values=True):
-        result.setdefault(key, []).append(value)
-    return result
+def _encoded_body(content: str, content_type: str | None, at: str, collect: Collector) -> Body | None:
+    """A v4 body given as base64: JSON, text kinds or bytes, by its content type."""
+    try:
+        data = base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError):
+        collect.add(f"{at}.body.content", "body is marked encoded but is not valid base64")
+        return None
+    kind = body_kind(content_type, "") if content_type else "binary"
+    if kind == "text" and not str(content_type).lower().startswith("text/"):
+        kind = "binary"  # e.g. image/png: keep the bytes, a text decode would mangle them
+    if kind == "json":
+        try:
+            return Body("json", json.loads(data), content_type)
+        except ValueError:
+            kind = "binary"
+    if kind in ("text", "xml", "form"):
+        return Body(kind, data.decode("utf-8", "replace"), content_type)
+    return Body("binary", data, content_type)
+
+
+def _compiled(body: Body, at: str, collect: Collector) -> Body:
+    """An XML or form body with its document parsed once, here; an XML error is a problem."""
+    if body.kind == "form" and isinstance(body.value, str):
+        return replace(body, form={k: tuple(v) for k, v in parse_form(body.value).items()})
+    if body.kind != "xml" or body.value in (None, ""):
+        return body
+    try:
+        # the stdlib parser resolves no external entities
+        return replace(body, xml=ET.fromstring(str(body.value).encode("utf-8")))
+    except ET.ParseError as error:
+        collect.add(f"{at}.body", f"the body is not well-formed XML: {error}")
+        return body

@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from functools import lru_cache
+
+from pactstub.model import DateFormat
 
 _ZONE = r"(?:Z|[+-]\d{2}(?::?\d{2})?)"
 #: pattern letter run -> regex; the longest key that fits a run is used
@@ -70,9 +71,11 @@ _RANGES = {"month": (1, 12), "day": (1, 31), "hour": (0, 23), "hour24": (1, 24),
 _TOKEN = re.compile(r"'(?:[^']|'')*'|([A-Za-z])\1*|.", re.DOTALL)
 
 
-@lru_cache(maxsize=256)
-def java_pattern(pattern: str) -> re.Pattern[str]:
-    """Translate a ``DateTimeFormatter`` pattern into an anchored regex (memoised)."""
+def compile_date_format(pattern: str) -> DateFormat:
+    """Translate a ``DateTimeFormatter`` pattern into a regex, once, when a pact loads.
+
+    Raises :class:`ValueError` naming a pattern letter pactstub cannot check.
+    """
     parts: list[str] = []
     seen: set[str] = set()
     for found in _TOKEN.finditer(pattern):
@@ -83,7 +86,7 @@ def java_pattern(pattern: str) -> re.Pattern[str]:
             parts.append(_field(text, seen))
         else:
             parts.append(re.escape(text))
-    return re.compile("".join(parts))
+    return DateFormat(pattern, re.compile("".join(parts)))
 
 
 def _field(run: str, seen: set[str]) -> str:
@@ -103,12 +106,9 @@ def _field(run: str, seen: set[str]) -> str:
     return regex
 
 
-def matches_java_format(value: str, pattern: str) -> bool:
-    """Whether ``value`` is written in ``pattern`` and names a real date/time."""
-    try:
-        found = java_pattern(pattern).fullmatch(value)
-    except ValueError:
-        return False
+def matches_date_format(value: str, date_format: DateFormat) -> bool:
+    """Whether ``value`` is written in ``date_format`` and names a real date/time."""
+    found = date_format.regex.fullmatch(value)
     if not found:
         return False
     fields = {k: int(v) for k, v in found.groupdict().items() if v is not None}

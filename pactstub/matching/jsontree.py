@@ -9,54 +9,48 @@ items unless a rule says so. The rules in force come as a compiled
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from pactstub.matching import rules as r
 from pactstub.matching.report import Mismatch
-from pactstub.matching.ruletable import RuleState, each_value_root
 from pactstub.matching.walk import Decided, Location, Walk
-from pactstub.model import BodyRule, Matcher, RuleSet
+from pactstub.model import NO_RULES, BodyRules, ChosenRule, Matcher, RuleState
 
 _VALUES = ("values", "eachValue")
+JsonMap = dict[str, object]
+JsonList = list[object]
 
 
-def compare_json(
-    walk: Walk, location: Location, expected: Any, actual: Any, state: RuleState | None = None
-) -> None:
+def compare_json(walk: Walk, location: Location, expected: object, actual: object, state: RuleState) -> None:
     """Compare two JSON values at ``location``, appending mismatches to ``walk``.
 
-    ``state`` is the compiled rules at ``location`` (found from ``walk`` when not given).
+    ``state`` is the compiled rules at ``location``.
     """
-    if state is None:
-        state = walk.root.at(location)
     if isinstance(expected, dict):
-        if type(actual) is not type(expected):
-            _type_mismatch(walk, location, expected, actual)
-        else:
+        if isinstance(actual, dict):
             _compare_maps(walk, location, state, expected, actual)
+        else:
+            _type_mismatch(walk, location, expected, actual)
         return
     if isinstance(expected, list):
-        if type(actual) is not type(expected):
-            _type_mismatch(walk, location, expected, actual)
-        else:
+        if isinstance(actual, list):
             _compare_lists(walk, location, state, expected, actual)
+        else:
+            _type_mismatch(walk, location, expected, actual)
         return
     chosen = state.chosen
     if chosen is not None:
-        for message in r.apply(chosen[0], r.check_json, expected, actual, chosen[1]):
+        for message in r.apply(chosen.rules, r.check_json, expected, actual, chosen.cascaded):
             walk.add(location, expected, actual, message)
     elif not (type(expected) is type(actual) and expected == actual) and not r.json_equal(expected, actual):
         walk.add(location, expected, actual, f"Expected {r.shown(actual)} to be equal to {r.shown(expected)}")
 
 
-def _type_mismatch(walk: Walk, location: Location, expected: Any, actual: Any) -> None:
+def _type_mismatch(walk: Walk, location: Location, expected: object, actual: object) -> None:
     message = f"Type mismatch: Expected {r.shown(actual)} to be the same type as {r.shown(expected)}"
     walk.add(location, expected, actual, message)
 
 
 def _compare_maps(
-    walk: Walk, location: Location, state: RuleState, expected: dict[str, Any], actual: dict[str, Any]
+    walk: Walk, location: Location, state: RuleState, expected: JsonMap, actual: JsonMap
 ) -> None:
     if not expected and actual and walk.strict:
         walk.add(location, expected, actual, f"Expected an empty Map but received {r.show(actual)}")
@@ -66,19 +60,26 @@ def _compare_maps(
         _match_keys(walk, location, state, expected, actual)
         _compare_entries(walk, location, state, expected, actual)
         return
-    rule_set, cascaded = chosen
-    for message in r.apply(rule_set, r.check_collection, expected, actual, cascaded):
+    for message in r.apply(chosen.rules, _check_map, expected, actual, chosen.cascaded):
         walk.add(location, expected, actual, message)
-    values = [m for m in rule_set.matchers if m.kind in _VALUES]
-    if values and not cascaded:
+    values = [m for m in chosen.rules.matchers if m.kind in _VALUES]
+    if values and not chosen.cascaded:
         _compare_values_only(walk, location, state, expected, actual, values[0])
     else:
         _match_keys(walk, location, state, expected, actual)
         _compare_entries(walk, location, state, expected, actual)
 
 
+def _check_map(matcher: Matcher, expected: JsonMap, actual: JsonMap, cascaded: bool) -> str | None:
+    return r.check_collection(matcher, expected, actual, cascaded)
+
+
+def _check_list(matcher: Matcher, expected: JsonList, actual: JsonList, cascaded: bool) -> str | None:
+    return r.check_collection(matcher, expected, actual, cascaded)
+
+
 def _compare_entries(
-    walk: Walk, location: Location, state: RuleState, expected: dict[str, Any], actual: dict[str, Any]
+    walk: Walk, location: Location, state: RuleState, expected: JsonMap, actual: JsonMap
 ) -> None:
     for key, value in expected.items():
         if key in actual:
@@ -89,8 +90,8 @@ def _compare_values_only(
     walk: Walk,
     location: Location,
     state: RuleState,
-    expected: dict[str, Any],
-    actual: dict[str, Any],
+    expected: JsonMap,
+    actual: JsonMap,
     matcher: Matcher,
 ) -> None:
     """``values``/``eachValue``: keys are free, each value matches its example (or the first one).
@@ -98,20 +99,15 @@ def _compare_values_only(
     ``eachValue`` replaces the rules in force below this map with its own
     nested rules, which apply to every child of the map.
     """
-    inner = walk
     if matcher.kind == "eachValue":
-        state = each_value_root(matcher)
-        inner = walk.into(walk.found, walk.decide)
+        state = matcher.each_value or NO_RULES
     first = next(iter(expected.values()), None)
     for key, value in actual.items():
         if key in expected or expected:
-            compare_json(inner, (*location, key), expected.get(key, first), value, state.child(key))
+            compare_json(walk, (*location, key), expected.get(key, first), value, state.child(key))
 
 
-def _match_keys(
-    walk: Walk, location: Location, state: RuleState, expected: dict[str, Any], actual: dict[str, Any]
-) -> None:
-    own = state.own
+def _match_keys(walk: Walk, location: Location, state: RuleState, expected: JsonMap, actual: JsonMap) -> None:
     if not state.frees_keys:
         if walk.strict and expected.keys() != actual.keys():
             message = (
@@ -124,17 +120,16 @@ def _match_keys(
             if missing:
                 message = f"Actual map is missing the following keys: {', '.join(missing)}"
                 walk.add(location, sorted(expected), sorted(actual), message)
-    for matcher in own:
-        nested = matcher.params.get("rules")
-        if matcher.kind != "eachKey" or not isinstance(nested, RuleSet):
+    for matcher in state.own:
+        if matcher.kind != "eachKey" or matcher.nested is None:
             continue
         for key in actual:
-            for message in r.apply(nested, r.check_text, "", key, False):
+            for message in r.apply(matcher.nested, r.check_text, "", key, False):
                 walk.add((*location, key), None, key, message)
 
 
 def _compare_lists(
-    walk: Walk, location: Location, state: RuleState, expected: list[Any], actual: list[Any]
+    walk: Walk, location: Location, state: RuleState, expected: JsonList, actual: JsonList
 ) -> None:
     chosen = state.chosen
     if chosen is not None:
@@ -157,11 +152,11 @@ def _compare_lists_with_rules(
     walk: Walk,
     location: Location,
     state: RuleState,
-    expected: list[Any],
-    actual: list[Any],
-    chosen: tuple[RuleSet, bool],
+    expected: JsonList,
+    actual: JsonList,
+    chosen: ChosenRule,
 ) -> None:
-    rule_set, cascaded = chosen
+    rule_set, cascaded = chosen.rules, chosen.cascaded
     if not expected:
         return
     # with AND every part's findings are kept, so a deciding walk's parts may decide too
@@ -173,7 +168,7 @@ def _compare_lists_with_rules(
         if matcher.kind == "arrayContains":
             _array_contains(part, location, expected, actual, matcher)
         elif matcher.kind == "eachValue" and not cascaded:
-            _list_items(part, location, each_value_root(matcher), expected, actual)
+            _list_items(part, location, matcher.each_value or NO_RULES, expected, actual)
         else:
             message = r.check_collection(matcher, expected, actual, cascaded)
             if message:
@@ -196,7 +191,7 @@ def _compare_lists_with_rules(
 
 
 def _list_items(
-    out: Walk, location: Location, state: RuleState, expected: list[Any], actual: list[Any]
+    out: Walk, location: Location, state: RuleState, expected: JsonList, actual: JsonList
 ) -> None:
     """Compare items by index; extra actual items are compared with the first example.
 
@@ -208,10 +203,11 @@ def _list_items(
 
 
 def _array_contains(
-    walk: Walk, location: Location, expected: list[Any], actual: list[Any], matcher: Matcher
+    walk: Walk, location: Location, expected: JsonList, actual: JsonList, matcher: Matcher
 ) -> None:
-    variants = matcher.params.get("variants") or [(index, None, ()) for index in range(len(expected))]
-    for index, _example, variant_rules in variants:
+    """Every variant (by default every expected item) must fit some item of the actual list."""
+    variants = [(v.index, v.rules) for v in matcher.variants or ()]
+    for index, variant_rules in variants or [(index, BodyRules()) for index in range(len(expected))]:
         if index >= len(expected):
             message = (
                 f"ArrayContains: variant {index} is missing from the expected list, "
@@ -225,8 +221,8 @@ def _array_contains(
             walk.add(location, wanted, actual, message)
 
 
-def _fits(walk: Walk, rules: Sequence[BodyRule], expected: Any, actual: Any) -> bool:
-    trial = Walk(rules, walk.strict, decide=True)
+def _fits(walk: Walk, rules: BodyRules, expected: object, actual: object) -> bool:
+    trial = Walk(rules.root, walk.strict, decide=True)
     try:
         compare_json(trial, (), expected, actual, trial.root)
     except Decided:

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 #: Where a body location is reported, e.g. ``$.body.runs[0].id``.
 BODY_ROOT = "$.body"
+#: The part of a message a mismatch is in (``body-type``: the body's content type).
+MismatchKind = Literal["method", "path", "query", "header", "body", "body-type", "status", "provider-state"]
 
 
 @dataclass(frozen=True, slots=True)
 class Mismatch:
     """One difference between what a pact expects and what arrived."""
 
-    kind: str
+    kind: MismatchKind
     location: str
-    expected: Any
-    actual: Any
+    expected: object
+    actual: object
     message: str
 
     def to_json(self) -> dict[str, Any]:
@@ -39,7 +41,7 @@ class Mismatch:
         return f"{self.location} -> {self.message}"
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> object:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     try:

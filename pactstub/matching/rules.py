@@ -1,28 +1,31 @@
-"""Matching rules applied to one value, and the choice of rule for a location.
+"""Matching rules applied to one value.
 
 Two families of checks exist because Pact values come in two shapes: JSON
 values (bodies) keep their types, so ``integer`` can tell ``1`` from ``"1"``;
 headers, query values, paths and XML carry only text, so the same rule reads
-the text instead. Messages follow the Pact reference implementation.
+the text instead. Which rule applies where is decided once, at load
+(:mod:`pactstub.matching.ruletable`). Messages follow the Pact reference
+implementation.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
+from typing import TypeVar
 
-from pactstub.matching.formats import content_type_fits, is_semver, matches_iso, matches_java_format
-from pactstub.matching.paths import weight
-from pactstub.model import BodyRule, Matcher, RuleSet
+from pactstub.matching.formats import content_type_fits, is_semver, matches_date_format, matches_iso
+from pactstub.model import Matcher, RuleSet, StatusClass
 
+T = TypeVar("T")
 #: A check returns ``None`` when the value passes, else the mismatch message.
-Check = Callable[[Matcher, Any, Any, bool], "str | None"]
+Check = Callable[[Matcher, T, T, bool], "str | None"]
 
-_NUMBER_TEXT = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
-_STATUS_CLASSES = {
-    "information": range(100, 200),
+_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_INTEGER_TEXT = re.compile(r"[+-]?\d+")
+STATUS_CLASSES: dict[StatusClass, range] = {
+    "info": range(100, 200),
     "success": range(200, 300),
     "redirect": range(300, 400),
     "clientError": range(400, 500),
@@ -30,58 +33,12 @@ _STATUS_CLASSES = {
     "nonError": range(100, 400),
     "error": range(400, 600),
 }
-_DEFAULT_FORMATS = {"date": "yyyy-MM-dd", "time": "HH:mm:ss", "timestamp": "yyyy-MM-dd'T'HH:mm:ssXXX"}
+_ISO_FORMATS = {"date": "yyyy-MM-dd", "time": "HH:mm:ss", "timestamp": "yyyy-MM-dd'T'HH:mm:ssXXX"}
+_SIZED = frozenset({"type", "min", "max", "minmax"})
+_TEXTUAL = frozenset({"regex", "include", "date", "time", "timestamp", "semver", "contentType"})
 
 
-# --------------------------------------------------------------------------- rule choice
-
-
-def select(rules: Sequence[BodyRule], *locations: Sequence[str | int]) -> tuple[RuleSet, bool] | None:
-    """The best rule set for a location and whether it is cascaded from a parent.
-
-    Weights follow the reference implementation: the product of token weights
-    (names and indexes 2, wildcards 1, the root 2) times the number of tokens,
-    so a deeper, more exact path wins; on a tie the later rule wins. XML
-    passes two spellings of one location (by names, and with sibling
-    positions); the best fit over both counts.
-    """
-    best: tuple[RuleSet, bool] | None = None
-    best_key = 0
-    for rule in rules:
-        for location in locations:
-            score, length = weight(rule.tokens, location)
-            key = score * 2 * (length + 1)
-            if score and key >= best_key:
-                best, best_key = (rule.rules, length != len(location)), key
-    return best
-
-
-def defined(rules: Sequence[BodyRule], location: Sequence[str | int]) -> bool:
-    """Whether any rule applies at ``location`` (its own or cascaded from a parent)."""
-    return any(weight(rule.tokens, location)[0] for rule in rules)
-
-
-def exact(rules: Sequence[BodyRule], location: Sequence[str | int]) -> list[Matcher]:
-    """The matchers of rules written for exactly this location (no cascading)."""
-    return [
-        matcher
-        for rule in rules
-        if len(rule.tokens) == len(location) and weight(rule.tokens, location)[0]
-        for matcher in rule.rules.matchers
-    ]
-
-
-def type_rule_defined(rules: Sequence[BodyRule], *locations: Sequence[str | int]) -> bool:
-    """Whether a type-like rule applies here, which makes XML siblings match by example."""
-    return any(
-        m.kind in ("type", "min", "max", "minmax")
-        for rule in rules
-        if any(weight(rule.tokens, location)[0] for location in locations)
-        for m in rule.rules.matchers
-    )
-
-
-def apply(rule_set: RuleSet, check: Check, expected: Any, actual: Any, cascaded: bool) -> list[str]:
+def apply(rule_set: RuleSet, check: Check[T], expected: T, actual: T, cascaded: bool) -> list[str]:
     """Run every matcher; AND needs all to pass, OR needs one. Returns the messages."""
     if len(rule_set.matchers) == 1:  # the common case; AND and OR agree on one matcher
         message = check(rule_set.matchers[0], expected, actual, cascaded)
@@ -95,7 +52,7 @@ def apply(rule_set: RuleSet, check: Check, expected: Any, actual: Any, cascaded:
 # --------------------------------------------------------------------------- describing values
 
 
-def type_name(value: Any) -> str:
+def type_name(value: object) -> str:
     """The JSON type name used in messages: String, Integer, Decimal, Boolean, Null, Array, Object."""
     if value is None:
         return "Null"
@@ -112,23 +69,23 @@ def type_name(value: Any) -> str:
     return "Object"
 
 
-def show(value: Any) -> str:
+def show(value: object) -> str:
     """A value as messages show it: strings quoted, the rest as compact JSON."""
     if isinstance(value, str):
         return f"'{value}'"
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def shown(value: Any) -> str:
+def shown(value: object) -> str:
     return f"{show(value)} ({type_name(value)})"
 
 
-def as_text(value: Any) -> str:
+def as_text(value: object) -> str:
     """The string form a regex or include rule reads (JSON for non-strings)."""
     return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _kind(value: Any) -> str:
+def _kind(value: object) -> str:
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int | float):
@@ -136,39 +93,42 @@ def _kind(value: Any) -> str:
     return type_name(value)
 
 
-def json_equal(expected: Any, actual: Any) -> bool:
+def json_equal(expected: object, actual: object) -> bool:
     """JSON equality: unlike Python ``==``, ``true`` is not ``1``."""
     if _kind(expected) != _kind(actual):
         return False
-    if isinstance(expected, dict):
+    if isinstance(expected, dict) and isinstance(actual, dict):
         return expected.keys() == actual.keys() and all(json_equal(v, actual[k]) for k, v in expected.items())
-    if isinstance(expected, list):
+    if isinstance(expected, list) and isinstance(actual, list):
         return len(expected) == len(actual) and all(map(json_equal, expected, actual))
     return bool(expected == actual)
+
+
+def _equal(expected: object, actual: object) -> str | None:
+    return (
+        None if json_equal(expected, actual) else f"Expected {shown(actual)} to be equal to {shown(expected)}"
+    )
 
 
 # --------------------------------------------------------------------------- JSON values
 
 
-def check_json(matcher: Matcher, expected: Any, actual: Any, cascaded: bool) -> str | None:
+def check_json(matcher: Matcher, expected: object, actual: object, cascaded: bool) -> str | None:
     """Apply one matcher to a JSON value (scalar or collection)."""
     kind = matcher.kind
-    if kind in ("type", "min", "max", "minmax"):
+    if kind in _SIZED:
         return _check_type(matcher, expected, actual, cascaded)
     if kind in ("equality", "values"):
-        return (
-            None
-            if json_equal(expected, actual)
-            else f"Expected {shown(actual)} to be equal to {shown(expected)}"
-        )
-    if kind in ("regex", "include", "date", "time", "timestamp", "datetime", "semver", "contentType"):
+        return _equal(expected, actual)
+    if kind in _TEXTUAL:
         if isinstance(actual, dict | list) and kind != "include":
             return None  # text rules say nothing about a whole list or map
         return check_text(matcher, as_text(expected), as_text(actual), cascaded)
-    return _check_json_kind(kind, actual)
+    return _check_json_kind(matcher, actual)
 
 
-def _check_json_kind(kind: str, actual: Any) -> str | None:
+def _check_json_kind(matcher: Matcher, actual: object) -> str | None:
+    kind = matcher.kind
     is_number = isinstance(actual, int | float) and not isinstance(actual, bool)
     if kind == "integer":
         return None if is_number and isinstance(actual, int) else f"Expected {shown(actual)} to be an integer"
@@ -189,7 +149,7 @@ def _check_json_kind(kind: str, actual: Any) -> str | None:
     return None  # arrayContains, eachKey, eachValue, statusCode: handled by the collection walkers
 
 
-def _check_type(matcher: Matcher, expected: Any, actual: Any, cascaded: bool) -> str | None:
+def _check_type(matcher: Matcher, expected: object, actual: object, cascaded: bool) -> str | None:
     if type(expected) is not type(actual) and _kind(expected) != _kind(actual):
         return f"Expected {shown(actual)} to be the same type as {shown(expected)}"
     if cascaded or not isinstance(actual, list | dict):
@@ -202,12 +162,10 @@ def size_problem(matcher: Matcher, size: int, described: str | Callable[[], str]
 
     ``described`` names the collection in the message; a function is only called for one.
     """
-    low = matcher.params.get("min") if matcher.kind in ("min", "minmax", "type") else None
-    high = matcher.params.get("max") if matcher.kind in ("max", "minmax", "type") else None
-    if isinstance(low, int) and size < low:
-        return f"Expected {_described(described)} to have minimum size of {low}"
-    if isinstance(high, int) and size > high:
-        return f"Expected {_described(described)} to have maximum size of {high}"
+    if matcher.min is not None and size < matcher.min:
+        return f"Expected {_described(described)} to have minimum size of {matcher.min}"
+    if matcher.max is not None and size > matcher.max:
+        return f"Expected {_described(described)} to have maximum size of {matcher.max}"
     return None
 
 
@@ -215,17 +173,15 @@ def _described(described: str | Callable[[], str]) -> str:
     return described if isinstance(described, str) else described()
 
 
-def check_collection(matcher: Matcher, expected: Any, actual: Any, cascaded: bool) -> str | None:
+def check_collection(
+    matcher: Matcher, expected: object, actual: list[object] | dict[str, object], cascaded: bool
+) -> str | None:
     """A rule applied to a whole list or map before its items are compared."""
     kind = matcher.kind
-    if kind in ("type", "min", "max", "minmax"):
+    if kind in _SIZED:
         return None if cascaded else size_problem(matcher, len(actual), lambda: shown(actual))
     if kind == "equality":
-        return (
-            None
-            if json_equal(expected, actual)
-            else f"Expected {shown(actual)} to be equal to {shown(expected)}"
-        )
+        return _equal(expected, actual)
     if kind == "notEmpty":
         return f"Expected {shown(actual)} to not be empty" if not actual else None
     if kind in ("null", "statusCode") or (
@@ -240,31 +196,28 @@ def check_collection(matcher: Matcher, expected: Any, actual: Any, cascaded: boo
 
 def check_text(matcher: Matcher, expected: str, actual: str, cascaded: bool) -> str | None:
     """Apply one matcher to text: a header, query or path value, XML text or attribute."""
-    kind, params = matcher.kind, matcher.params
+    kind = matcher.kind
     if kind == "regex":
-        pattern = matcher.pattern
-        ok = pattern is not None and pattern.fullmatch(actual) is not None
-        return None if ok else f"Expected '{actual}' to match '{params.get('regex')}'"
+        regex = matcher.regex
+        ok = regex is not None and regex.fullmatch(actual) is not None
+        return None if ok else f"Expected '{actual}' to match '{regex.pattern if regex else ''}'"
     if kind in ("equality", "values"):
         return None if expected == actual else f"Expected '{actual}' to be equal to '{expected}'"
-    if kind in ("type", "min", "max", "minmax"):
+    if kind in _SIZED:
         return None
     if kind == "include":
-        value = str(params.get("value"))
-        return None if value in actual else f"Expected '{actual}' to include '{value}'"
-    if kind in ("date", "time", "timestamp", "datetime"):
-        return _check_datetime(kind, params.get("format"), actual)
+        return None if str(matcher.value) in actual else f"Expected '{actual}' to include '{matcher.value}'"
+    if kind in ("date", "time", "timestamp"):
+        return _check_datetime(matcher, actual)
     return _check_text_kind(matcher, actual, cascaded)
 
 
 def _check_text_kind(matcher: Matcher, actual: str, cascaded: bool) -> str | None:
     kind = matcher.kind
     if kind in ("number", "decimal"):
-        return None if re.fullmatch(_NUMBER_TEXT, actual) else f"Expected '{actual}' to match a number"
+        return None if _NUMBER_TEXT.fullmatch(actual) else f"Expected '{actual}' to match a number"
     if kind == "integer":
-        return (
-            None if re.fullmatch(r"[+-]?\d+", actual) else f"Expected '{actual}' to match an integer number"
-        )
+        return None if _INTEGER_TEXT.fullmatch(actual) else f"Expected '{actual}' to match an integer number"
     if kind == "boolean":
         return None if actual in ("true", "false") else f"Expected '{actual}' to match a boolean"
     if kind == "notEmpty":
@@ -272,13 +225,11 @@ def _check_text_kind(matcher: Matcher, actual: str, cascaded: bool) -> str | Non
     if kind == "semver":
         return None if is_semver(actual) else f"'{actual}' is not a valid semantic version"
     if kind == "statusCode":
-        return (
-            status_problem(matcher, int(actual))
-            if actual.isdigit()
-            else f"Unable to match '{actual}' as a status"
-        )
+        if not actual.isdigit():
+            return f"Unable to match '{actual}' as a status"
+        return status_problem(matcher, int(actual))
     if kind == "contentType":
-        return content_type_problem(str(matcher.params.get("value")), actual.encode("utf-8"))
+        return content_type_problem(str(matcher.value), actual.encode("utf-8"))
     if kind == "null":
         return f"Expected '{actual}' (String) to be a null value"
     if kind in ("eachKey", "eachValue") and cascaded:
@@ -286,11 +237,13 @@ def _check_text_kind(matcher: Matcher, actual: str, cascaded: bool) -> str | Non
     return f"Unable to match '{actual}' using {kind}"
 
 
-def _check_datetime(kind: str, pattern: Any, actual: str) -> str | None:
-    label = "timestamp" if kind in ("timestamp", "datetime") else kind
-    ok = matches_java_format(actual, str(pattern)) if pattern else matches_iso(actual, kind)
-    shown_pattern = str(pattern) if pattern else f"ISO-8601 ({_DEFAULT_FORMATS.get(label, '')})"
-    return None if ok else f"Expected '{actual}' to match a {label} pattern of '{shown_pattern}'"
+def _check_datetime(matcher: Matcher, actual: str) -> str | None:
+    date_format = matcher.format
+    if date_format is not None:
+        ok, shown_format = matches_date_format(actual, date_format), date_format.pattern
+    else:
+        ok, shown_format = matches_iso(actual, matcher.kind), f"ISO-8601 ({_ISO_FORMATS[matcher.kind]})"
+    return None if ok else f"Expected '{actual}' to match a {matcher.kind} pattern of '{shown_format}'"
 
 
 def content_type_problem(wanted: str, data: bytes) -> str | None:
@@ -305,11 +258,10 @@ def content_type_problem(wanted: str, data: bytes) -> str | None:
 
 def status_problem(matcher: Matcher, status: int) -> str | None:
     """The ``statusCode`` rule: a class name (``success``...) or a list of codes."""
-    wanted = matcher.params.get("status")
-    if isinstance(wanted, list):
-        codes = [int(code) for code in wanted]
-        return None if status in codes else f"Expected status code {status} to be one of {codes}"
-    allowed = _STATUS_CLASSES.get(str(wanted))
-    if allowed is None:
-        return f"Unknown status code class '{wanted}'"
-    return None if status in allowed else f"Expected status code {status} to be a {wanted} status"
+    wanted = matcher.status
+    if isinstance(wanted, tuple):
+        return None if status in wanted else f"Expected status code {status} to be one of {list(wanted)}"
+    wanted = wanted or "success"
+    return (
+        None if status in STATUS_CLASSES[wanted] else f"Expected status code {status} to be a {wanted} status"
+    )

@@ -7,12 +7,10 @@ turns body locations into the ``$.body...`` form that reports use.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from pactstub.matching.paths import render
 from pactstub.matching.report import BODY_ROOT, Mismatch
-from pactstub.matching.ruletable import RuleState, root
-from pactstub.model import BodyRule
+from pactstub.model import RuleState
 
 Location = tuple["str | int", ...]
 
@@ -20,49 +18,48 @@ Location = tuple["str | int", ...]
 class Decided(Exception):
     """Raised by a deciding walk at its first mismatch: the answer is already "no match"."""
 
+    def __init__(self, mismatch: Mismatch) -> None:
+        super().__init__(mismatch.message)
+        self.mismatch = mismatch
+
 
 class Walk:
     """One body comparison: the rules in force, strictness and the findings so far.
 
-    A deciding walk (``decide=True``) only answers yes or no: it raises
+    A deciding walk (``decide=True``) stops at the first mismatch: it raises
     :class:`Decided` as soon as a mismatch is certain to be reported. Walks
     derived from it decide too only when all their findings are kept (an
     ``OR`` of list rules may drop some, so its parts collect in full).
     """
 
-    __slots__ = ("decide", "found", "root", "rules", "strict")
+    __slots__ = ("decide", "found", "root", "strict")
 
     def __init__(
-        self,
-        rules: Sequence[BodyRule],
-        strict: bool,
-        found: list[Mismatch] | None = None,
-        decide: bool = False,
-        compiled: RuleState | None = None,
+        self, root: RuleState, strict: bool, found: list[Mismatch] | None = None, decide: bool = False
     ) -> None:
-        self.rules = rules
+        #: the compiled rules at ``$``; the walk steps through its children
+        self.root = root
         self.strict = strict
         self.found: list[Mismatch] = [] if found is None else found
         self.decide = decide
-        #: the compiled rules at ``$``; the walk steps through its children
-        self.root = root(rules) if compiled is None else compiled
 
     def __repr__(self) -> str:
         return f"Walk(strict={self.strict}, decide={self.decide}, found={self.found!r})"
 
-    def add(self, location: Location, expected: Any, actual: Any, message: str) -> None:
-        self.found.append(Mismatch("body", body_location(location), expected, actual, message))
+    def add(self, location: Location, expected: object, actual: object, message: str) -> None:
+        mismatch = Mismatch("body", body_location(location), expected, actual, message)
+        self.found.append(mismatch)
         if self.decide:
-            raise Decided
+            raise Decided(mismatch)
 
     def extend(self, found: Sequence[Mismatch]) -> None:
         self.found.extend(found)
         if self.decide and found:
-            raise Decided
+            raise Decided(found[0])
 
     def into(self, found: list[Mismatch], decide: bool) -> Walk:
         """The same rules and strictness, collecting into ``found``."""
-        return Walk(self.rules, self.strict, found, decide, self.root)
+        return Walk(self.root, self.strict, found, decide)
 
 
 def body_location(location: Location) -> str:

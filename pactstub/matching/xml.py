@@ -15,14 +15,13 @@ by prefix.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from pactstub.matching import rules as r
-from pactstub.matching.prepared import ActualBody
-from pactstub.matching.ruletable import RuleState, either
+from pactstub.matching.actual import ActualBody
+from pactstub.matching.ruletable import either
 from pactstub.matching.walk import Location, Walk
-from pactstub.model import RuleSet
+from pactstub.model import ChosenRule, Matcher, RuleState
 
 
 class At(NamedTuple):
@@ -33,7 +32,7 @@ class At(NamedTuple):
     by_names: RuleState
     by_index: RuleState
 
-    def chosen(self) -> tuple[RuleSet, bool] | None:
+    def chosen(self) -> ChosenRule | None:
         return either(self.by_names, self.by_index)
 
     def typed(self) -> bool:
@@ -48,31 +47,18 @@ def _name(tag: str) -> str:
     return tag
 
 
-def _parse(text: bytes) -> ET.Element | str:
-    try:
-        return ET.fromstring(text)  # the stdlib parser resolves no external entities
-    except ET.ParseError as error:
-        return str(error)
+def compare_xml(walk: Walk, expected: ET.Element, source: str, actual: ActualBody) -> None:
+    """Compare an XML body with the pact's (``source``, parsed at load into ``expected``).
 
-
-@lru_cache(maxsize=256)
-def _parse_expected(text: str) -> ET.Element | str:
-    """A pact's XML body, parsed once (matching only reads it)."""
-    return _parse(text.encode("utf-8"))
-
-
-def compare_xml(walk: Walk, expected: str, actual: bytes | ActualBody) -> None:
-    """Compare an XML body; unparsable documents are reported, not raised."""
-    body = actual if isinstance(actual, ActualBody) else ActualBody(actual)
-    wanted, got = _parse_expected(expected), body.xml()
-    if isinstance(wanted, str):
-        walk.add((), expected, None, f"Failed to parse the expected body: '{wanted}'")
+    A received document that does not parse is reported, not raised.
+    """
+    got = actual.xml()
     if isinstance(got, str):
-        walk.add((), expected, body.text(), f"Failed to parse the actual body: '{got}'")
-    if isinstance(wanted, ET.Element) and isinstance(got, ET.Element):
-        name = _name(wanted.tag)
-        state = walk.root.child(name)
-        _element(walk, At((name,), (name,), state, state), wanted, got)
+        walk.add((), source, actual.text(), f"Failed to parse the actual body: '{got}'")
+        return
+    name = _name(expected.tag)
+    state = walk.root.child(name)
+    _element(walk, At((name,), (name,), state, state), expected, got)
 
 
 def _join(at: At, step: str, position: int | None = None) -> At:
@@ -86,7 +72,7 @@ def _join(at: At, step: str, position: int | None = None) -> At:
 def _element(walk: Walk, at: At, expected: ET.Element, actual: ET.Element) -> None:
     chosen = at.chosen()
     if chosen is not None:
-        messages = r.apply(chosen[0], _check_element, expected, actual, chosen[1])
+        messages = r.apply(chosen.rules, _check_element, expected, actual, chosen.cascaded)
     elif expected.tag != actual.tag:
         messages = [f"Expected '{_name(actual.tag)}' to be equal to '{_name(expected.tag)}'"]
     else:
@@ -99,7 +85,7 @@ def _element(walk: Walk, at: At, expected: ET.Element, actual: ET.Element) -> No
         _value(walk, _join(at, "#text"), _own_text(expected), _own_text(actual))
 
 
-def _check_element(matcher: Any, expected: ET.Element, actual: ET.Element, cascaded: bool) -> str | None:
+def _check_element(matcher: Matcher, expected: ET.Element, actual: ET.Element, cascaded: bool) -> str | None:
     """Structural rules look at the element's name and children; value rules at its text."""
     kind = matcher.kind
     if kind in ("type", "equality", "min", "max", "minmax"):
@@ -139,7 +125,7 @@ def _attributes(walk: Walk, at: At, expected: ET.Element, actual: ET.Element) ->
 def _value(walk: Walk, at: At, expected: str, actual: str) -> None:
     chosen = at.chosen()
     if chosen is not None:
-        messages = r.apply(chosen[0], r.check_text, expected, actual, chosen[1])
+        messages = r.apply(chosen.rules, r.check_text, expected, actual, chosen.cascaded)
     else:
         messages = [] if expected == actual else [f"Expected '{actual}' to be equal to '{expected}'"]
     for message in messages:

@@ -103,7 +103,7 @@ def path_params(interaction: Interaction, path: str) -> dict[Any, str | None]:
     if rules is None:
         return {}
     for matcher in rules.matchers:
-        pattern = matcher.pattern
+        pattern = matcher.regex
         found = pattern.fullmatch(path) if pattern is not None else None
         if found is not None:
             params: dict[Any, str | None] = dict(enumerate(found.groups(), start=1))

@@ -72,9 +72,10 @@ def test_downgrade_needs_a_revision(url: str) -> None:
     assert "Missing argument 'REVISION'" in result.output
 
 
-def test_unreachable_database_hides_the_password() -> None:
+def test_unreachable_database_exits_3_and_hides_the_password() -> None:
+    """3, not 2: the URL may be right and the database down; the same command may work later."""
     result = run("db", "upgrade", "--database-url", "postgresql://me:s3cret@127.0.0.1:1/x")
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "me:***@127.0.0.1:1/x" in result.stderr
     assert "s3cret" not in result.output
 

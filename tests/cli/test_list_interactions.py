@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
 from pactstub.cli import main
+from tests.conftest import pact_document
 
 
-def test_json_lists_every_interaction_with_its_ambiguity(cli: CliRunner, epx_pact: Path) -> None:
+def test_json_lists_every_interaction_with_what_tells_it_apart(cli: CliRunner, epx_pact: Path) -> None:
     result = cli.invoke(main, ["list-interactions", "--pact", str(epx_pact), "--json"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
@@ -24,10 +27,17 @@ def test_json_lists_every_interaction_with_its_ambiguity(cli: CliRunner, epx_pac
         ("GET", "/runs"),
         ("GET", "/jobs/results"),
     ]
-    post_jobs = [r for r in rows if r["path"] == "/jobs"]
-    assert all(r["ambiguous"] for r in post_jobs)
-    assert post_jobs[0]["ambiguous_with"] == [2, 3]
-    assert not rows[0]["ambiguous"]
+    assert [r["shadowed_by"] for r in rows] == [None] * 8, "each interaction wins its own example"
+    assert [r["distinguished_by"] for r in rows] == [
+        [],
+        ["body"],
+        ["body"],
+        ["body"],
+        [],
+        ["query"],
+        ["query"],
+        [],
+    ]
     assert rows[5]["query"] == "job_id=123"
     assert set(rows[0]) >= {"index", "description", "provider_states", "status", "template"}
 
@@ -37,9 +47,29 @@ def test_table_has_one_row_per_interaction(cli: CliRunner, epx_pact: Path) -> No
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert lines[0].split()[:3] == ["#", "METHOD", "PATH"]
+    assert "SHADOWED BY  APART BY" in lines[0]
     assert len(lines) == 9
-    assert "GET     /runs?job_id=123" in result.output or "/runs?job_id=123" in lines[6]
-    assert "yes: #2, #3" in lines[2]
+    assert "/runs?job_id=123" in lines[6]
+    assert lines[2].split()[-3:] == ["-", "body", "yes"]
+    assert "shadowed" not in result.output
+
+
+def test_a_shadowed_interaction_is_named_with_the_one_that_wins(
+    cli: CliRunner, write_pact: Callable[..., Path]
+) -> None:
+    def hello(description: str) -> dict[str, Any]:
+        return {"description": description, "request": {"method": "GET", "path": "/hello"}, "response": {}}
+
+    pact = write_pact(pact_document(hello("a greeting"), hello("the same greeting again")))
+    listed = json.loads(cli.invoke(main, ["list-interactions", "--pact", str(pact), "--json"]).output)
+    assert [row["shadowed_by"] for row in listed] == [None, {"index": 0, "description": "a greeting"}]
+    assert [row["distinguished_by"] for row in listed] == [[], []], "nothing tells them apart"
+    table = cli.invoke(main, ["list-interactions", "--pact", str(pact)]).output.splitlines()
+    assert table[2].split()[-3:] == ["#0", "-", "-"]
+    assert table[-1] == (
+        "#1 'the same greeting again' is shadowed by #0 'a greeting': "
+        "its own example request is answered by that one, so it can never be chosen"
+    )
 
 
 def test_a_pact_dir_loads_every_json_file(cli: CliRunner, epx_pact: Path) -> None:

@@ -10,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import pact_document
+
 EPX_HEADERS = {
     "Offline-Token": "Bearer secret-token",
     "content-type": "application/json",
@@ -145,3 +147,24 @@ def test_werkzeug_cannot_run_several_workers(epx_pact: Path) -> None:
     result = serve_until_exit("--pact", str(epx_pact), "--server", "werkzeug", "--workers", "2")
     assert result.returncode == 2
     assert "--server gunicorn" in result.stderr
+
+
+def test_a_shadowed_interaction_is_logged_at_start(serve: Any, write_pact: Any, tmp_path: Path) -> None:
+    def hello(description: str) -> dict[str, Any]:
+        return {"description": description, "request": {"method": "GET", "path": "/hello"}, "response": {}}
+
+    pact = write_pact(pact_document(hello("a greeting"), hello("the same greeting again")))
+    server = serve("--pact", str(pact), "--port", "0", "--database-url", f"sqlite:///{tmp_path}/s.db")
+    assert server.stop() == 0
+    assert "WARNING pactstub: #1 'the same greeting again' is shadowed by #0 'a greeting'" in server.stderr
+
+
+def test_a_database_that_cannot_be_reached_exits_3_not_2(epx_pact: Path) -> None:
+    """The command was right and the database down: exit 3, unlike a usage error's 2."""
+    result = serve_until_exit(
+        "--pact", str(epx_pact), "--port", "0", "--database-url", "postgresql://me:s3cret@127.0.0.1:1/x"
+    )
+    assert result.returncode == 3
+    assert "pactstub: error: cannot upgrade database" in result.stderr
+    assert "s3cret" not in result.stderr
+    assert "Traceback" not in result.stderr

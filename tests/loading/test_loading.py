@@ -75,7 +75,7 @@ class TestVersionsAreNormalisedIntoOneModel:
         )
         for interaction in (v2, v3):
             rules = interaction.request.rules
-            assert [rule.tokens for rule in rules.body] == [("id",)]
+            assert [rule.tokens for rule in rules.body.rules] == [("id",)]
             assert rules.header["x-id"].matchers[0].kind == "regex"
             assert rules.query["q"].matchers[0].kind == "type"
 
@@ -95,7 +95,9 @@ class TestVersionsAreNormalisedIntoOneModel:
         )
         (pact,) = load_pacts([document])
         assert len(pact.interactions) == 1
-        assert pact.interactions[0].request.body.value == {"a": 1}
+        body = pact.interactions[0].request.body
+        assert body is not None
+        assert body.value == {"a": 1}
         assert len(pact.skipped) == 1
 
     def test_v1_provider_state_is_kept(self) -> None:
@@ -106,6 +108,17 @@ class TestVersionsAreNormalisedIntoOneModel:
             )
         )
         assert [state.name for state in interaction.provider_states] == ["alice exists"]
+
+
+def rule_pact(matcher: dict[str, Any]) -> dict[str, Any]:
+    """A v3 pact whose request body has one rule, at ``$.v``."""
+    request = {
+        "method": "POST",
+        "path": "/",
+        "body": {"v": [1]},
+        "matchingRules": {"body": {"$.v": {"matchers": [matcher]}}},
+    }
+    return pact_document({"request": request, "response": {}})
 
 
 BAD_PACTS = {
@@ -145,6 +158,58 @@ BAD_PACTS = {
         "$.interactions[0].request.matchingRules.header['X'].matchers[0].regex",
         "invalid regular expression",
     ),
+    "xml-body-not-well-formed": (
+        pact_document(
+            {
+                "request": {
+                    "method": "POST",
+                    "path": "/",
+                    "headers": {"Content-Type": "application/xml"},
+                    "body": "<job><id>1</job>",
+                },
+                "response": {},
+            }
+        ),
+        "$.interactions[0].request.body",
+        "the body is not well-formed XML: mismatched tag",
+    ),
+    "date-pattern-letter": (
+        rule_pact({"match": "date", "date": "dd/MM/yyyy Q"}),
+        "$.interactions[0].request.matchingRules.body['$.v'].matchers[0].date",
+        "cannot use the date pattern 'dd/MM/yyyy Q': unsupported date/time pattern letter 'Q'",
+    ),
+    "status-class": (
+        pact_document(
+            {
+                "request": {"method": "GET", "path": "/"},
+                "response": {
+                    "matchingRules": {"status": {"matchers": [{"match": "statusCode", "status": "fine"}]}}
+                },
+            }
+        ),
+        "$.interactions[0].response.matchingRules.status.matchers[0].status",
+        "must be one of info, success, redirect, clientError, serverError, nonError, error",
+    ),
+    "size-not-a-count": (
+        rule_pact({"match": "type", "min": "one"}),
+        "$.interactions[0].request.matchingRules.body['$.v'].matchers[0].min",
+        "min must be a non-negative integer",
+    ),
+    "variant-index": (
+        rule_pact({"match": "arrayContains", "variants": [{"index": "first"}]}),
+        "$.interactions[0].request.matchingRules.body['$.v'].matchers[0].variants[0].index",
+        "must be a non-negative integer, not 'first'",
+    ),
+    "each-value-rules-not-a-list": (
+        rule_pact({"match": "eachValue", "rules": {"match": "type"}}),
+        "$.interactions[0].request.matchingRules.body['$.v'].matchers[0].rules",
+        "must be a list of matchers",
+    ),
+    "matcher-of-no-kind": (
+        rule_pact({"value": 1}),
+        "$.interactions[0].request.matchingRules.body['$.v'].matchers[0]",
+        "a matcher needs 'match'",
+    ),
     "duplicate-interaction": (
         pact_document(
             {"description": "same", "request": {"method": "GET", "path": "/a"}, "response": {}},
@@ -177,3 +242,46 @@ def test_several_bad_files_are_reported_at_once(cli: CliRunner, write_pact: Call
     assert "2 problems" in result.output
     assert str(first) in result.output
     assert str(second) in result.output
+
+
+SPELLINGS = [
+    ({"match": "date", "date": "dd/MM/yyyy"}, "date", "format", "dd/MM/yyyy"),
+    ({"match": "date", "format": "yyyy-MM-dd"}, "date", "format", "yyyy-MM-dd"),
+    ({"match": "time", "time": "HH:mm"}, "time", "format", "HH:mm"),
+    ({"match": "timestamp", "timestamp": "yyyy"}, "timestamp", "format", "yyyy"),
+    ({"match": "datetime", "datetime": "yyyy"}, "timestamp", "format", "yyyy"),
+    ({"match": "datetime"}, "timestamp", "format", None),
+    ({"timestamp": "yyyy"}, "timestamp", "format", "yyyy"),
+    ({"date": "yyyy"}, "date", "format", "yyyy"),
+    ({"regex": "a+"}, "regex", "regex", "a+"),
+    ({"min": "2"}, "min", "min", 2),
+    ({"min": 1, "max": 2}, "minmax", "max", 2),
+    ({"match": "type", "max": "4"}, "max", "max", 4),
+    ({"match": "min-type", "min": 1}, "min", "min", 1),
+    ({"match": "max-type", "max": 1}, "max", "max", 1),
+    ({"match": "real"}, "decimal", None, None),
+    ({"match": "content-type", "value": "image/png"}, "contentType", "value", "image/png"),
+    ({"match": "not-empty"}, "notEmpty", None, None),
+    ({"match": "include", "value": 42}, "include", "value", "42"),
+    ({"match": "statusCode"}, "statusCode", "status", "success"),
+    ({"match": "status-code", "status": ["200", 204]}, "statusCode", "status", (200, 204)),
+    ({"match": "statusCode", "status": "information"}, "statusCode", "status", "info"),
+]
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "field", "value"), SPELLINGS, ids=[json.dumps(s[0]) for s in SPELLINGS]
+)
+def test_the_spellings_of_the_pact_tools_load_as_one_matcher(
+    raw: dict[str, Any], kind: str, field: str | None, value: object
+) -> None:
+    """Pact-JVM, PactNet, pact-js and the reference implementation write rules differently."""
+    rules = only_interaction(rule_pact(raw)).request.rules.body.rules
+    (matcher,) = rules[0].rules.matchers
+    assert matcher.kind == kind
+    if field == "format":
+        assert (matcher.format.pattern if matcher.format else None) == value
+    elif field == "regex":
+        assert (matcher.regex.pattern if matcher.regex else None) == value
+    elif field is not None:
+        assert getattr(matcher, field) == value

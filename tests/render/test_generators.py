@@ -96,7 +96,7 @@ def test_random_boolean_is_a_boolean() -> None:
 
 
 def test_provider_state_generator_fills_in_state_parameters() -> None:
-    state = {"providerStates": [{"name": "a user", "params": {"id": 42, "name": "Ada"}}]}
+    state: dict[str, Any] = {"providerStates": [{"name": "a user", "params": {"id": 42, "name": "Ada"}}]}
     assert (
         generated({"type": "ProviderState", "expression": "${id}", "dataType": "INTEGER"}, 1, **state) == 42
     )

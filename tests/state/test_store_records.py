@@ -458,7 +458,7 @@ def test_import_is_one_transaction(database_url: str) -> None:
         store.save("jobs", {"id": 123})
         before = store.export()
         _refuse_collection(database_url, "forbidden")
-        document = {"counters": {"x": 1}, "records": [{"collection": "ok", "data": {}}] * 3}
+        document: dict[str, Any] = {"counters": {"x": 1}, "records": [{"collection": "ok", "data": {}}] * 3}
         document["records"].append({"collection": "forbidden", "data": {}})
         with pytest.raises(StoreError, match=r"^database "):
             store.import_(document)

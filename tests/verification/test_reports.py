@@ -104,20 +104,21 @@ def unused_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_an_unreachable_provider_exits_2_with_a_clear_message(cli: CliRunner, write_pact: WritePact) -> None:
+def test_an_unreachable_provider_exits_3_with_a_clear_message(cli: CliRunner, write_pact: WritePact) -> None:
+    """3, not 2: nothing given is wrong, and the same command may work once the provider is up."""
     url = f"http://127.0.0.1:{unused_port()}"
     result = cli.invoke(
         main,
         ["verify", "--pact", str(write_pact(v3_pact(product_interaction()))), "--provider-base-url", url],
     )
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert f"pactstub: error: cannot reach the provider at {url}: connection refused" in result.output
     assert "Traceback" not in result.output
     with pytest.raises(ProviderUnreachableError):
         verify(v3_pact(product_interaction()), url)
 
 
-def test_an_unreachable_state_url_exits_2(
+def test_an_unreachable_state_url_exits_3(
     cli: CliRunner, write_pact: WritePact, provider: FakeProvider
 ) -> None:
     url = f"http://127.0.0.1:{unused_port()}/setup"
@@ -132,7 +133,7 @@ def test_an_unreachable_state_url_exits_2(
         url,
     ]
     result = cli.invoke(main, args)
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "cannot reach the provider state setup URL" in result.output
 
 
