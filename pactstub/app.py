@@ -19,14 +19,14 @@ from functools import cache
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request
-from werkzeug.wsgi import get_host, get_input_stream
+from werkzeug.wsgi import get_host
 
 from pactstub import __version__
 from pactstub.config import Settings
 from pactstub.cors import Cors
-from pactstub.errors import TemplateError
+from pactstub.errors import RequestBodyError, TemplateError
+from pactstub.framing import error_body, frame, read_body
 from pactstub.journal import Candidate, Journal, JournalEntry
 from pactstub.listing import describe
 from pactstub.loading import PactSource, load_pacts
@@ -123,12 +123,12 @@ class StubApp:
 
             return handle_admin(self, Request(environ))(environ, start_response)
         origin = environ.get("HTTP_ORIGIN")
+        method: str = environ.get("REQUEST_METHOD", "GET")
         try:
             received = _received(environ, path, self.settings.max_body_size)
-        except RequestEntityTooLarge:
-            limit = self.settings.max_body_size
-            answer = _json({"error": "request body too large", "limit_bytes": limit}, 413)
-            return _send(start_response, answer, self.cors.headers(origin))
+        except RequestBodyError as error:
+            self.transport_error(method, path, error.status, str(error))
+            return _send(start_response, method, _refusal(error), self.cors.headers(origin))
         if received.method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
             preflight = self.cors.preflight(
                 origin,
@@ -136,11 +136,23 @@ class StubApp:
                 environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
             )
             if preflight is not None:
-                return _send(start_response, preflight, [])
+                return _send(start_response, method, preflight, [])
         answer, entry = self._answer(environ, received, started)
         self.journal.add(entry)
         _log(entry)
-        return _send(start_response, answer, self.cors.headers(origin))
+        return _send(start_response, method, answer, self.cors.headers(origin))
+
+    def transport_error(self, method: str, path: str, status: int, message: str) -> None:
+        """Record a request refused for how it was sent, not for what it asked.
+
+        The HTTP server calls this for what it refuses before the app runs (bad chunked
+        framing, an oversized body, headers too large); the app for a body it cannot
+        read. Such a request is in the journal and the log like any other.
+        """
+        received = ReceivedRequest(method=method, path=path)
+        entry = self._entry(received, time.perf_counter(), status, problem="transport")
+        self.journal.add(entry)
+        log.warning("%s %s %d %s", method, path, status, message)
 
     # ---------------------------------------------------------------- answers
 
@@ -334,10 +346,8 @@ def _path(environ: WSGIEnvironment) -> str:
 
 
 def _received(environ: WSGIEnvironment, path: str, limit: int) -> ReceivedRequest:
-    """The request as plain values; raises ``RequestEntityTooLarge`` above ``limit``."""
-    body = get_input_stream(environ, max_content_length=limit).read()
-    if len(body) > limit:
-        raise RequestEntityTooLarge()
+    """The request as plain values; raises :class:`RequestBodyError` for a body it cannot take."""
+    body = read_body(environ, limit)
     raw_query = environ.get("QUERY_STRING", "")
     headers = [(_header_name(key), value) for key, value in environ.items() if key.startswith("HTTP_")]
     for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
@@ -365,11 +375,17 @@ def _base_url(environ: WSGIEnvironment) -> str:
 
 
 def _send(
-    start_response: StartResponse, answer: RenderedResponse, extra: list[tuple[str, str]]
+    start_response: StartResponse, method: str, answer: RenderedResponse, extra: list[tuple[str, str]]
 ) -> list[bytes]:
-    headers = [*answer.headers, ("Content-Length", str(len(answer.body))), *extra]
+    headers, body = frame(method, answer.status, [*answer.headers, *extra], answer.body)
     start_response(_status_line(answer.status), headers)
-    return [answer.body]
+    return [body]
+
+
+def _refusal(error: RequestBodyError) -> RenderedResponse:
+    limit = {"limit_bytes": error.limit} if error.limit is not None else {}
+    body = error_body(error.status, error.message, **limit)
+    return RenderedResponse(error.status, [("Content-Type", JSON_TYPE)], body)
 
 
 @cache
@@ -402,7 +418,9 @@ def _now() -> str:
 
 
 def _log(entry: JournalEntry) -> None:
-    if not log.isEnabledFor(logging.INFO):
+    """One line per request: INFO for an answer from the pact, WARNING for a miss."""
+    level = logging.INFO if entry.matched else logging.WARNING
+    if not log.isEnabledFor(level):
         return
     target = entry.path + (f"?{entry.query}" if entry.query else "")
     if entry.matched:

@@ -50,7 +50,8 @@ class JournalEntry:
     #: description of the interaction that answered, ``None`` when none did
     interaction: str | None = None
     pact: str | None = None
-    #: why nothing matched: ``not-found``, ``method-not-allowed``, ``mismatch`` or ``None``
+    #: why nothing matched: ``not-found``, ``method-not-allowed``, ``mismatch``, ``transport``
+    #: (refused for how it was sent: framing, size, timeout) or ``None``
     problem: str | None = None
     closest: tuple[Candidate, ...] = ()
 
@@ -81,6 +82,8 @@ class JournalEntry:
             return f"{target}: no interaction has this path"
         if self.problem == "method-not-allowed":
             return f"{target}: no interaction has this method for this path"
+        if self.problem == "transport":
+            return f"{target}: refused for how it was sent (framing, size or timeout)"
         lines = [f"{target}: no interaction matched"]
         for candidate in self.closest:
             lines.append(f"  closest: {candidate.label}")
