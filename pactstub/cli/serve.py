@@ -54,7 +54,7 @@ def server_options(function: F) -> F:
         click.option(
             "--threads",
             type=click.IntRange(min=1),
-            default=8,
+            default=4,
             show_default=True,
             envvar="PACTSTUB_THREADS",
             help="Request threads per worker (waiting clients cost none: requests are read whole first).",

@@ -18,6 +18,7 @@ import math
 import os
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 GRACEFUL_S = 5
 #: Seconds without a heartbeat after which the arbiter replaces a worker.
 HEARTBEAT_TIMEOUT_S = 30
+#: Seconds between heartbeats of a worker.
+BEAT_S = 1.0
 #: gunicorn's parse errors that are the client's, with the status each deserves (400 otherwise).
 CLIENT_STATUS: dict[type[Exception], int] = {
     LimitRequestLine: 414,
@@ -75,10 +78,16 @@ class WaitressWorker(Worker):  # type: ignore[misc]
         server.serve(tick=self._beat)
         server.finish(GRACEFUL_S, tick=self.notify)
 
+    _last_beat = 0.0
+
     def _beat(self) -> bool:
-        """Tell the arbiter this worker is alive; False once it should stop."""
-        self.notify()
-        return bool(self.alive) and self.ppid == os.getppid()
+        """Tell the arbiter this worker is alive (once a second: it touches a file); False to stop."""
+        now = time.monotonic()
+        if now - self._last_beat >= BEAT_S:
+            self._last_beat = now
+            self.notify()
+            return bool(self.alive) and self.ppid == os.getppid()
+        return bool(self.alive)
 
 
 class TlsWorker(ThreadWorker):  # type: ignore[misc]

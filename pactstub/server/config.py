@@ -35,7 +35,7 @@ class ServerConfig:
     server: ServerName = "auto"
     workers: int = 1
     #: request threads per process
-    threads: int = 8
+    threads: int = 4
     #: open connections per process; more wait in the listen backlog
     max_connections: int = 1000
     #: seconds a connection may stay idle, and a request may take to arrive whole
