@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,7 +20,7 @@ from pactstub.cli.options import (
     with_user_errors,
 )
 from pactstub.config import Settings, normalise_database_url, split_origins
-from pactstub.errors import ConfigError, ListenError
+from pactstub.errors import ListenError
 from pactstub.listing import describe
 
 DEFAULT_DATABASE = "sqlite:///pactstub.sqlite3"
@@ -173,14 +169,12 @@ def serve(
 ) -> None:
     """Serve the interactions of pact files over HTTP (HTTPS with --tls-*)."""
     from pactstub.server import ServerConfig, serve
+    from pactstub.server.config import refuse_unshared_store
+    from pactstub.server.tls import tls_files
 
     options["database_url"] = normalise_database_url(options["database_url"])
-    if workers > 1 and _in_memory(options["database_url"]):
-        raise ConfigError(
-            f"--workers {workers}: an in-memory database ({options['database_url']}) is not shared "
-            "between worker processes; give a SQLite file or PostgreSQL"
-        )
-    with _tls(tls_cert, tls_key, tls_self_signed, host) as tls:
+    refuse_unshared_store(options["database_url"], workers)
+    with tls_files(tls_cert, tls_key, tls_self_signed, host) as tls:
         config = ServerConfig(
             host, port, server, workers, threads, max_connections, timeout,
             options["max_body_size"], tls, log_level,
@@ -197,42 +191,6 @@ def serve(
             raise SystemExit(1) from error
     app.close()
     click.echo("pactstub: stopped", err=True)
-
-
-def _in_memory(url: str) -> bool:
-    """A SQLite database that lives in one process's memory (``sqlite://``, ``:memory:``)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return False  # the store explains a bad URL itself
-    in_memory = parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
-    return parsed.get_backend_name() == "sqlite" and in_memory
-
-
-@contextmanager
-def _tls(cert: str | None, key: str | None, self_signed: bool, host: str) -> Iterator[Any]:
-    """The checked TLS files, a new self-signed pair (removed afterwards), or None."""
-    from pactstub.server import tls
-
-    if self_signed and (cert or key):
-        raise ConfigError("--tls-self-signed makes its own certificate; give it without --tls-cert/--tls-key")
-    if bool(cert) != bool(key):
-        raise ConfigError("--tls-cert and --tls-key go together: give both, or --tls-self-signed")
-    if cert and key:
-        yield tls.load(cert, key)
-        return
-    if not self_signed:
-        yield None
-        return
-    folder, owner = Path(tempfile.mkdtemp(prefix="pactstub-tls-")), os.getpid()
-    try:
-        yield tls.self_signed(host, folder)
-    finally:
-        if os.getpid() == owner:  # not in a gunicorn worker leaving: the others still read it
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _migrate(url: str) -> None:

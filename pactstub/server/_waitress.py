@@ -42,8 +42,6 @@ FRAMING_ALLOWANCE = 64 * 1024
 #: How often idle connections and overdue requests are looked for (seconds, a whole number).
 SWEEP_S = 1
 
-log = logging.getLogger("pactstub.server")
-
 
 class RequestTimeout(BadRequest):  # type: ignore[misc]
     code = 408

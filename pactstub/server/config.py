@@ -70,6 +70,25 @@ class ServerConfig:
         return "https" if self.tls is not None else "http"
 
 
+def refuse_unshared_store(database_url: str, workers: int) -> None:
+    """Several workers need a store they all see: not a SQLite database in one process's memory."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    if workers == 1:
+        return
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        return  # the store explains a bad URL itself
+    in_memory = url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+    if url.get_backend_name() == "sqlite" and in_memory:
+        raise ConfigError(
+            f"{workers} workers: an in-memory database ({database_url}) is not shared between "
+            "worker processes; give a SQLite file or PostgreSQL"
+        )
+
+
 def listen(config: ServerConfig) -> socket.socket:
     """A listening socket on ``config.host``/``config.port``, or :class:`ListenError`."""
     try:

@@ -12,7 +12,12 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import os
+import shutil
 import socket
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -64,7 +69,7 @@ def load(cert: str | Path, key: str | Path) -> TlsFiles:
     return TlsFiles(cert_path, key_path, fingerprint(certificate))
 
 
-def self_signed(host: str, folder: Path) -> TlsFiles:
+def self_signed_files(host: str, folder: Path) -> TlsFiles:
     """A new key and a certificate for ``host`` and the local names, written to ``folder``."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -102,6 +107,27 @@ def self_signed(host: str, folder: Path) -> TlsFiles:
     return TlsFiles(cert_path, key_path, fingerprint(certificate), self_signed=True)
 
 
+@contextmanager
+def tls_files(cert: str | None, key: str | None, self_signed: bool, host: str) -> Iterator[TlsFiles | None]:
+    """The checked files, a new self-signed pair for ``host`` (removed afterwards), or None."""
+    if self_signed and (cert or key):
+        raise ConfigError("--tls-self-signed makes its own certificate; give it without --tls-cert/--tls-key")
+    if bool(cert) != bool(key):
+        raise ConfigError("--tls-cert and --tls-key go together: give both, or --tls-self-signed")
+    if cert and key:
+        yield load(cert, key)
+        return
+    if not self_signed:
+        yield None
+        return
+    folder, owner = Path(tempfile.mkdtemp(prefix="pactstub-tls-")), os.getpid()
+    try:
+        yield self_signed_files(host, folder)
+    finally:
+        if os.getpid() == owner:  # not in a forked worker leaving: the others still read it
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def fingerprint(certificate: x509.Certificate) -> str:
     from cryptography.hazmat.primitives import hashes
 
@@ -131,4 +157,4 @@ def _read(path: Path, option: str) -> bytes:
         raise ConfigError(f"{option} {path}: cannot read it ({error.strerror})") from error
 
 
-__all__ = ["TlsFiles", "load", "self_signed"]
+__all__ = ["TlsFiles", "load", "self_signed_files", "tls_files"]

@@ -43,7 +43,7 @@ from tests.server.test_dropped_connections import DropOnePath
 
 kind, workers, folder = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 app = DropOnePath(load_pacts([sys.argv[4]]), Settings(database_url=sys.argv[5]))
-files = tls.self_signed("127.0.0.1", Path(folder)) if folder else None
+files = tls.self_signed_files("127.0.0.1", Path(folder)) if folder else None
 config = ServerConfig(port=0, server=kind, workers=workers, tls=files)
 serve(app, config, report=app.transport_error, on_ready=lambda url: print(url, flush=True))
 """

@@ -139,6 +139,7 @@ class TestChunkedBodies:
         assert entry["sequence"] == before + 1
         assert (entry["method"], entry["path"], entry["status"]) == ("POST", "/jobs/register", 400)
         assert entry["matched"] is False
+        assert "WARNING pactstub: POST /jobs/register 400 " in stub.log()
 
 
 MALFORMED = {
