@@ -29,7 +29,7 @@ from waitress.utilities import BadRequest, Error, RequestEntityTooLarge, Request
 
 from pactstub.errors import ConnectionDropped
 from pactstub.server.config import ServerConfig
-from pactstub.server.transport import Refusal, Report
+from pactstub.server.transport import UNKNOWN, Refusal, Report
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -65,6 +65,8 @@ class _ErrorTask(ErrorTask):  # type: ignore[misc]
         error = cast(Error, request.error)
         server = cast(_Server, self.channel.server)
         method, path = _method_and_path(request)
+        if not hasattr(request, "path"):  # waitress names it in a log line if the client has gone
+            request.path = UNKNOWN
         limit = server.body_limit if isinstance(error, RequestEntityTooLarge) else None
         refusal = Refusal.of(error.code, _message(error), method, path, limit)
         refusal.report_to(server.report)  # before the answer: a client may read the journal next
@@ -78,8 +80,9 @@ class _ErrorTask(ErrorTask):  # type: ignore[misc]
 
 def _method_and_path(request: HTTPRequestParser) -> tuple[str | None, str | None]:
     """From the parsed request line, or the raw one of a request whose headers never ended."""
-    if getattr(request, "command", None):
-        return request.command, request.path
+    command, path = getattr(request, "command", None), getattr(request, "path", None)
+    if command and path:  # both, or the request line could not be parsed whole
+        return command, path
     words = bytes(request.header_plus).split(b"\r\n", 1)[0].split()
     if len(words) != 3:
         return None, None
@@ -219,8 +222,8 @@ class WaitressServer:
         busy = False
         for server in self._listeners:
             for channel in list(server.active_channels.values()):
-                if channel.requests or channel.total_outbufs_len:
+                if channel.connected and (channel.requests or channel.total_outbufs_len):
                     busy = True
-                elif channel.connected:
+                else:  # idle, or its client has gone: nothing more to deliver
                     channel.handle_close()
         return busy

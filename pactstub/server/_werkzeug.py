@@ -78,6 +78,15 @@ class RequestHandler(WSGIRequestHandler):
             environ["wsgi.input"] = _Dechunked(cast(IO[bytes], self.rfile))
         return environ
 
+    def parse_request(self) -> bool:
+        """Refuse HTTP/0.9 (a request line without a version): its answer would have no status."""
+        if not super().parse_request():
+            return False
+        if self.request_version == "HTTP/0.9":
+            self.send_error(400, "a request line needs an HTTP version")
+            return False
+        return True
+
     def connection_dropped(self, error: BaseException, environ: WSGIEnvironment | None = None) -> None:
         self.close_connection = True
 

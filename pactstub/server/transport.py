@@ -42,7 +42,8 @@ class Refusal:
         """Refusals are 4xx: a server's 501 for a transfer coding it does not know is the
         client's request that cannot be read, so a 400 (no 5xx for any malformed request)."""
         client_status = 400 if status >= 500 else status
-        return cls(client_status, message, method or UNKNOWN, path or UNKNOWN, limit)
+        one_line = message.replace("\r", "\\r").replace("\n", "\\n")  # it quotes what was sent
+        return cls(client_status, one_line, method or UNKNOWN, path or UNKNOWN, limit)
 
     @property
     def reason(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import socket
 import threading
 from typing import Any
@@ -184,3 +185,40 @@ def send_while_reading(url: str, raw: bytes) -> Reply:
         sender.join(10)
     assert reply is not None, "the server closed the connection without answering"
     return reply
+
+
+def mutations(seed: int, count: int) -> list[bytes]:
+    """Valid requests (a chunked registration, a GET) with random bytes changed, cut or inserted."""
+    chaos = random.Random(seed)
+    valid = [register([REGISTER_BODY[:7], REGISTER_BODY[7:]]), request("GET", "/runs?job_id=1", EPX_HEADERS)]
+    noise = [b"\r\n", b"\n", b":", b";", b" ", b"\x00", b"\xff", b"0", b"-1", b"zz", b"chunked", b"9" * 20]
+    cases = []
+    for _ in range(count):
+        raw = bytearray(chaos.choice(valid))
+        for _ in range(chaos.randint(1, 3)):
+            at = chaos.randrange(len(raw))
+            action = chaos.choice(["flip", "insert", "delete"])
+            if action == "flip":
+                raw[at] = chaos.getrandbits(8)
+            elif action == "insert":
+                raw[at:at] = chaos.choice(noise)
+            else:
+                del raw[at : at + chaos.randint(1, 8)]
+        cases.append(bytes(raw))
+    return cases
+
+
+def test_mutated_requests_never_get_a_5xx_and_refusals_are_json(stub: ServeProcess) -> None:
+    for raw in mutations(seed=20261201, count=60):
+        with connect(stub.url, timeout=0.5) as sock:  # an answer takes milliseconds
+            sock.sendall(raw)
+            try:
+                reply = read_reply(sock)
+            except (ConnectionResetError, TimeoutError):
+                reply = None  # cut short: the server waits for the rest of the request
+        if reply is None:
+            continue
+        assert reply.status < 500, raw
+        if reply.status >= 400:
+            assert isinstance(reply.json()["error"], str | dict), raw
+    assert "Traceback" not in stub.log()
