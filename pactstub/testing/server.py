@@ -1,11 +1,12 @@
 """``StubServer``: the stub on a real socket, in a background thread of the test process.
 
 The server is werkzeug's threaded server, as ``pactstub serve --server werkzeug``
-uses. What a test needs on top is a clean life cycle: ``stop()`` ends the accept loop, lets every
-open (keep-alive) connection finish its current request and close, joins the
-threads, releases the port and closes the store, and anything that went wrong
-in those threads is raised in the caller's thread instead of printed from
-another one.
+uses, with the same handler: JSON refusals of unreadable requests, and a dropped
+connection when the app raises ``ConnectionDropped``. What a test needs on top is a
+clean life cycle: ``stop()`` ends the accept loop, lets every open connection
+finish its current request and close, joins the threads, releases the port and
+closes the store, and anything that went wrong in those threads is raised in the
+caller's thread instead of printed from another one.
 """
 
 from __future__ import annotations
