@@ -86,54 +86,39 @@ def pinned(command: list[str], cpus: str | None) -> list[str]:
     return ["taskset", "-c", cpus, *command] if cpus else command
 
 
+#: the servers ``pactstub serve`` can run, by the name the benchmark gives them
+PACTSTUB_SERVERS = {
+    "pactstub": "auto",  # what `pactstub serve` means: waitress for one worker, gunicorn for more
+    "gunicorn1": "gunicorn",  # gunicorn's arbiter with one waitress worker
+    "werkzeug": "werkzeug",  # the threaded development server, a connection per request
+}
+
+
 def start_pactstub(
     pact: Path,
     *,
     database_url: str,
     templates: Path | None = None,
     workers: int = 1,
+    server: str = "pactstub",
     cpus: str | None = SERVER_CPUS,
     log_dir: Path,
 ) -> Server:
     """``pactstub serve --port 0`` and wait for its ``serving http://...`` line.
 
-    Logging is at ``error`` so the per-request log line (and the miss's warning)
-    is not what is measured; the Rust stub is silenced the same way. The server
-    runs in ``log_dir``, not the checkout: ``pactstub serve`` uses a ``templates/``
-    folder of its working directory by default, which would turn the static
-    figures into template figures.
+    ``server`` is a key of :data:`PACTSTUB_SERVERS`. Logging is at ``error`` so the
+    per-request log line (and the miss's warning) is not what is measured; the Rust
+    stub is silenced the same way. The server runs in ``log_dir``, not the checkout:
+    ``pactstub serve`` uses a ``templates/`` folder of its working directory by
+    default, which would turn the static figures into template figures.
     """
     executable = Path(sys.executable).with_name("pactstub")
     command = [str(executable), "serve", "--pact", str(pact), "--port", "0", "--host", HOST]
     command += ["--database-url", database_url, "--workers", str(workers), "--log-level", "error"]
+    command += ["--server", PACTSTUB_SERVERS[server]]
     if templates is not None:
         command += ["--templates", str(templates)]
-    return _start_announcing("pactstub", command, cpus, log_dir)
-
-
-def start_gunicorn_one(
-    pact: Path, *, database_url: str, cpus: str | None = SERVER_CPUS, log_dir: Path
-) -> Server:
-    """The same app under gunicorn with one worker (``--server gunicorn``), keep-alive on.
-
-    ``pactstub serve`` with one worker runs werkzeug's server, which closes the
-    connection after every response; this row shows what the HTTP server costs.
-    """
-    executable = Path(sys.executable).with_name("pactstub")
-    command = [
-        str(executable),
-        "serve",
-        "--pact",
-        str(pact),
-        "--port",
-        "0",
-        "--host",
-        HOST,
-        "--server",
-        "gunicorn",
-    ]
-    command += ["--database-url", database_url, "--log-level", "error"]
-    return _start_announcing("gunicorn1", command, cpus, log_dir)
+    return _start_announcing(server, command, cpus, log_dir)
 
 
 def _start_announcing(name: str, command: list[str], cpus: str | None, log_dir: Path) -> Server:

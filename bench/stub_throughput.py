@@ -1,12 +1,16 @@
 """Requests per second and p50/p99 latency of ``pactstub serve``, next to the Rust stub.
 
-Two parts, one run:
+Three parts, one run:
 
 ``static``
     The Epistemix pact served from its examples: every interaction plus a miss,
     on pactstub and on the reference Rust stub (``pact stub``), each pinned to
     CPU 0 with the load generator on CPU 1. The ratio says how far pactstub is
     from the reference on identical work.
+``connections``
+    One static interaction (``POST /jobs/register``) with many concurrent
+    connections (``--many-connections``, 200 by default) on each server: does it
+    hold them all, and what is the p99 latency.
 ``state``
     The same pact with ``--templates templates``: the three interactions whose
     templates use SQL counters and records (register a job, submit runs, list
@@ -18,6 +22,7 @@ Two parts, one run:
 Usage::
 
     python -m bench.stub_throughput --duration 5 --connections 8
+    python -m bench.stub_throughput --parts connections --servers pactstub,werkzeug,rust
     python -m bench.stub_throughput --parts static --servers pactstub,rust
     PACTSTUB_BENCH_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
         python -m bench.stub_throughput --parts state --databases sqlite,postgres --workers 1,2
@@ -63,6 +68,7 @@ class Options:
     warmup: float
     repeat: int
     connections: int
+    many_connections: int
     tool: str
     connection_close: bool
     postgres_database: str
@@ -110,14 +116,16 @@ class Measurement:
 def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     add = parser.add_argument
-    add("--parts", default="static,state", help="static, state or both (default: %(default)s)")
-    add("--servers", default="pactstub,rust", help="static: pactstub, gunicorn1, rust (default: %(default)s)")
+    add("--parts", default="static,connections,state", help="any of static, connections, state")
+    servers = ", ".join([*harness.PACTSTUB_SERVERS, "rust"])
+    add("--servers", default="pactstub,rust", help=f"static, connections: {servers} (default: %(default)s)")
     add("--databases", default="sqlite,postgres", help="state part (default: %(default)s)")
     add("--workers", default="1,2", help="pactstub workers, state part (default: %(default)s)")
     add("--duration", type=float, default=5.0, help="seconds measured per row (default: %(default)s)")
     add("--warmup", type=float, default=1.0, help="unmeasured seconds before each row (0: none)")
     add("--repeat", type=int, default=1, help="measure each row N times, report the median by rps")
     add("--connections", type=int, default=8, help="concurrent connections (default: %(default)s)")
+    add("--many-connections", type=int, default=200, help="connections part (default: %(default)s)")
     add("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     add(
         "--connection-close",
@@ -142,6 +150,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         warmup=args.warmup,
         repeat=max(1, args.repeat),
         connections=args.connections,
+        many_connections=args.many_connections,
         tool=tool,
         connection_close=args.connection_close,
         postgres_database=args.postgres_database,
@@ -212,18 +221,33 @@ def run_static(options: Options, tmp: Path) -> list[Measurement]:
     return measurements
 
 
+def run_connections(options: Options, tmp: Path) -> list[Measurement]:
+    """``POST /jobs/register`` (static) with ``--many-connections`` connections, on every server."""
+    request = next(r for r in bench_requests(options) if r.key == "a job registration request")
+    many = replace(options, connections=options.many_connections)
+    measurements: list[Measurement] = []
+    with ExitStack() as stack:
+        servers = [stack.enter_context(_server(name, tmp)) for name in options.servers]
+        for server in servers:
+            _progress(f"conns   {server.name:9} {request.label} x{many.connections}")
+            checked, result = measure(server, request, many)
+            rss = harness.resident_mib(server)
+            pin = harness.SERVER_CPUS
+            measurements.append(
+                Measurement(server.name, "static", 1, pin, request, *_seen(checked), result, rss_mib=rss)
+            )
+    return measurements
+
+
 @contextmanager
 def _server(name: str, tmp: Path) -> Iterator[Server]:
-    if name == "pactstub":
-        url = f"sqlite:///{tmp / 'static.sqlite3'}"
-        server = harness.start_pactstub(EPX_PACT, database_url=url, log_dir=tmp)
-    elif name == "gunicorn1":
-        url = f"sqlite:///{tmp / 'static-gunicorn.sqlite3'}"
-        server = harness.start_gunicorn_one(EPX_PACT, database_url=url, log_dir=tmp)
+    if name in harness.PACTSTUB_SERVERS:
+        url = f"sqlite:///{tmp / f'static-{name}.sqlite3'}"
+        server = harness.start_pactstub(EPX_PACT, database_url=url, server=name, log_dir=tmp)
     elif name == "rust":
         server = harness.start_rust_stub(EPX_PACT, log_dir=tmp)
     else:
-        raise SystemExit(f"unknown server {name!r} (pactstub, gunicorn1, rust)")
+        raise SystemExit(f"unknown server {name!r} ({', '.join([*harness.PACTSTUB_SERVERS, 'rust'])})")
     try:
         yield server
     finally:
@@ -320,7 +344,8 @@ def _progress(text: str) -> None:
 
 SERVER_TITLES = {
     "pactstub": "pactstub",
-    "gunicorn1": "pactstub app on gunicorn (1 worker)",
+    "gunicorn1": "pactstub --server gunicorn (1 worker)",
+    "werkzeug": "pactstub --server werkzeug",
     "rust": "rust",
 }
 
@@ -344,6 +369,22 @@ def static_table(measurements: list[Measurement]) -> str:
         cells = " | ".join(_cells(m) for m in row)
         ratio = f" {_ratio(found.get(('rust', key)), found.get(('pactstub', key)))} |" if ratio_wanted else ""
         rows.append(f"| {label} | {status} | {cells} |{ratio}")
+    return "\n".join(rows)
+
+
+def connections_table(measurements: list[Measurement]) -> str:
+    """server | connections | status | rps | p50 p90 p99 max | errors."""
+    rows = [
+        "| server | connections | status | rps | p50 ms | p90 ms | p99 ms | max ms | errors |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    for m in measurements:
+        r = m.result
+        errors = ", ".join(f"{k} {v}" for k, v in r.errors.items()) or "-"
+        rows.append(
+            f"| {SERVER_TITLES.get(m.server, m.server)} | {r.connections} | {m.status} | {r.rps:,.0f} "
+            f"| {r.p50_ms:.2f} | {r.p90_ms:.2f} | {r.p99_ms:.2f} | {r.max_ms:.2f} | {errors} |"
+        )
     return "\n".join(rows)
 
 
@@ -399,7 +440,8 @@ def _cells(m: Measurement | None) -> str:
 def notes_for(measurements: list[Measurement], options: Options) -> list[str]:
     """Footnotes a reader needs: errors, servers that close connections, what was unpinned."""
     notes = [
-        f"load: {options.tool}, {options.connections} connections, {options.duration:g} s per row "
+        f"load: {options.tool}, {options.connections} connections "
+        f"({options.many_connections} in the connections part), {options.duration:g} s per row "
         f"(median of {options.repeat}) after {options.warmup:g} s warm-up; "
         f"server on CPU {harness.SERVER_CPUS}, load generator on CPU {harness.LOADGEN_CPU} unless noted",
     ]
@@ -422,12 +464,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parse_args(argv)
     load_before = os.getloadavg()
     static: list[Measurement] = []
+    many: list[Measurement] = []
     state: list[Measurement] = []
     skipped: list[str] = []
     with tempfile.TemporaryDirectory(prefix="pactstub-bench-") as folder:
         tmp = Path(folder)
         if "static" in options.parts:
             static = run_static(options, tmp)
+        if "connections" in options.parts:
+            many = run_connections(options, tmp)
         if "state" in options.parts:
             state, skipped = run_state(options, tmp)
     environment = {**harness.environment(), "loadavg_before": load_before, "loadavg_after": os.getloadavg()}
@@ -435,18 +480,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if static:
         print("\n## Static responses (Epistemix pact examples), pactstub vs Rust stub\n")
         print(static_table(static))
+    if many:
+        print(f"\n## Many connections: a static interaction, {options.many_connections} connections\n")
+        print(connections_table(many))
     if state:
         print("\n## Templates + state (`--templates templates`)\n")
         print(state_table(state, static))
     print("\n## Resident memory of the server after its rows (all its processes)\n")
-    print(memory_table(static + state))
+    print(memory_table(static + many + state))
     print()
-    for note in [*notes_for(static + state, options), *skipped]:
+    for note in [*notes_for(static + many + state, options), *skipped]:
         print(f"- {note}")
     document = {
         "environment": environment,
         "options": _options(options),
         "static": [m.to_json() for m in static],
+        "connections": [m.to_json() for m in many],
         "state": [m.to_json() for m in state],
         "notes": skipped,
     }

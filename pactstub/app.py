@@ -23,12 +23,13 @@ from pactstub.answer import Answer, Answerer, Asked, unavailable
 from pactstub.config import Settings
 from pactstub.contract import Contract
 from pactstub.cors import Cors
-from pactstub.errors import ConnectionDropped, StoreError, StoreUnavailable
+from pactstub.errors import ConnectionDropped, RequestBodyError, StoreError, StoreUnavailable
 from pactstub.faults import FaultTable, parse_option
+from pactstub.framing import error_body
 from pactstub.journal import Journal, JournalEntry, RequestRecord
 from pactstub.loading import PactSource, load_pacts
 from pactstub.model import Pact, ReceivedRequest
-from pactstub.render.response import RenderedResponse
+from pactstub.render.response import JSON_TYPE, RenderedResponse
 from pactstub.routing import RouteIndex
 from pactstub.state.documents import DEFAULT_SESSION, check_session
 from pactstub.state.engine import DatabaseSettings
@@ -195,11 +196,13 @@ class StubApp:
             session = self._session(environ)
             received = web.received(environ, path, self.settings.max_body_size)
             base_url = web.base_url(environ, self.settings.public_url)
-        except web.BodyTooLarge:
-            limit = self.settings.max_body_size
-            message = f"request body larger than {limit} bytes"
-            response = web.json_response({"error": "request body too large", "limit_bytes": limit}, 413)
-            return self._refuse(environ, start_response, path, started, response, message, cors)
+        except RequestBodyError as error:
+            limit = {"limit_bytes": error.limit} if error.limit is not None else {}
+            body = error_body(error.status, error.message, **limit)
+            response = RenderedResponse(error.status, [("Content-Type", JSON_TYPE)], body)
+            return self._refuse(
+                environ, start_response, path, started, response, str(error), cors, "transport"
+            )
         except (web.BadRequest, StoreError) as error:
             response = web.json_response({"error": "bad request", "message": str(error)}, 400)
             return self._refuse(environ, start_response, path, started, response, str(error), cors)
@@ -254,6 +257,7 @@ class StubApp:
         response: RenderedResponse,
         message: str,
         cors: list[tuple[str, str]],
+        problem: str = "bad-request",
     ) -> Iterable[bytes]:
         """A request that could not be read: answered, journaled and logged all the same."""
         received = ReceivedRequest(
@@ -264,15 +268,20 @@ class StubApp:
                 (k[5:].replace("_", "-").title(), v) for k, v in environ.items() if k.startswith("HTTP_")
             ),
         )
-        answer = Answer(response, problem="bad-request", detail={"message": message})
+        answer = Answer(response, problem=problem, detail={"message": message})
         entry = self._entry(received, DEFAULT_SESSION, started, answer, None)
         self.journal.add(entry)
         _log(entry)
         return web.send(environ, start_response, response, cors)
 
     def transport_error(self, method: str, path: str, status: int, message: str) -> None:
-        """A request the HTTP server refused before the app saw it (bad framing, too large)."""
-        answer = Answer(RenderedResponse(status, [], b""), problem="bad-request", detail={"message": message})
+        """Record a request refused for how it was sent, not for what it asked.
+
+        The HTTP server calls this for what it refuses before the app runs (bad chunked
+        framing, an oversized body, headers too large). Such a request is in the journal
+        and the log like any other.
+        """
+        answer = Answer(RenderedResponse(status, [], b""), problem="transport", detail={"message": message})
         entry = self._entry(
             ReceivedRequest(method=method, path=path), DEFAULT_SESSION, time.perf_counter(), answer, None
         )

@@ -105,3 +105,25 @@ class ConnectionDropped(PactstubError):
     Every server pactstub runs on catches it and drops the client's connection; a plain
     WSGI caller (a test client) sees the exception itself.
     """
+
+
+class RequestBodyError(PactstubError):
+    """A request body that cannot be read as its headers frame it, or is larger than allowed.
+
+    ``header`` names the header that frames the body (``Content-Length`` or
+    ``Transfer-Encoding``); ``status`` is the HTTP status the request is answered with.
+    """
+
+    def __init__(self, status: int, header: str, message: str, limit: int | None = None) -> None:
+        self.status = status
+        self.header = header
+        self.message = message
+        self.limit = limit
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.header})"
+
+
+class ListenError(PactstubError):
+    """The server could not listen on the address asked for (taken, or not this machine's)."""

@@ -121,7 +121,8 @@ class JournalEntry:
     pact: str | None = None
     #: why the request was not answered as the pact says (``None``: it was). One of
     #: ``not-found``, ``method-not-allowed``, ``mismatch``, ``template-failed``,
-    #: ``store-unavailable``, ``bad-request``
+    #: ``store-unavailable``, ``bad-request`` (a session or Host it cannot use, a record
+    #: too large), ``transport`` (refused for how it was sent: framing, size, timeout)
     problem: str | None = None
     closest: tuple[Candidate, ...] = ()
     #: for a failed template: its file, line and message
@@ -191,7 +192,7 @@ class JournalEntry:
             return (
                 f"{target}: the template {where} of {self.interaction!r} failed: {self.detail.get('message')}"
             )
-        if self.problem in ("store-unavailable", "bad-request"):
+        if self.problem in ("store-unavailable", "bad-request", "transport"):
             reason = (self.detail or {}).get("message", self.problem)
             return f"{target}: {reason}"
         lines = [f"{target}: no interaction matched"]

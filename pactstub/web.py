@@ -1,10 +1,8 @@
 """The WSGI boundary: a request's environ to plain values, a response back to WSGI.
 
-No pact logic here. What a server hands over is read defensively (the body up to a
-limit whatever the transfer encoding, the path decoded as UTF-8, the ``Host`` checked),
-and what goes out is framed by us alone: hop-by-hop and framing headers a pact (or a
-template) carries are dropped, ``Content-Length`` is ours, and HEAD, 1xx, 204 and 304
-answers carry no body.
+No pact logic here. What a server hands over is read defensively (the body within its
+limit whatever the transfer encoding, see :mod:`pactstub.framing`; the path decoded as
+UTF-8; the ``Host`` checked), and what goes out is framed by us alone.
 """
 
 from __future__ import annotations
@@ -16,8 +14,7 @@ from functools import cache
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.wsgi import get_input_stream
-
+from pactstub.framing import frame, read_body
 from pactstub.model import ReceivedRequest
 from pactstub.render.response import JSON_TYPE, RenderedResponse
 from pactstub.wire import parse_query_string
@@ -27,7 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BadRequest",
-    "BodyTooLarge",
     "base_url",
     "decoded_path",
     "json_response",
@@ -35,21 +31,12 @@ __all__ = [
     "send",
 ]
 
-#: Headers about one connection or the framing of one message: the server's business, not a pact's.
-HOP_BY_HOP = frozenset(
-    {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
-     "content-length"}
-)  # fmt: skip
 #: A Host header: a name or an IPv4/IPv6 address, and maybe a port.
 _HOST = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]+)(?::\d{1,5})?$")
 
 
 class BadRequest(Exception):
     """The request cannot be read as HTTP says it should be (answered 400, with the reason)."""
-
-
-class BodyTooLarge(Exception):
-    """The body is over the limit (answered 413)."""
 
 
 def decoded_path(environ: WSGIEnvironment) -> str:
@@ -63,19 +50,8 @@ def decoded_path(environ: WSGIEnvironment) -> str:
 
 
 def received(environ: WSGIEnvironment, path: str, limit: int) -> ReceivedRequest:
-    """The request as plain values; :class:`BodyTooLarge` above ``limit`` bytes of body.
-
-    The body is read up to one byte past the limit whatever the request declares, so a
-    chunked body (no ``Content-Length``) is held to the limit too, and never cut short.
-    """
-    # Without a length and not chunked (``wsgi.input_terminated``), there is no body to wait for.
-    stream = get_input_stream(environ, max_content_length=None)
-    declared = environ.get("CONTENT_LENGTH")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    body = stream.read(limit + 1)
-    if len(body) > limit:
-        raise BodyTooLarge
+    """The request as plain values; :class:`~pactstub.errors.RequestBodyError` for a body it cannot take."""
+    body = read_body(environ, limit)
     raw_query = environ.get("QUERY_STRING", "")
     headers = [(_header_name(key), value) for key, value in environ.items() if _is_header(key)]
     for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
@@ -134,16 +110,9 @@ def send(
     answer: RenderedResponse,
     extra: Iterable[tuple[str, str]] = (),
 ) -> list[bytes]:
-    """Start the WSGI response: our framing, whatever headers the answer carries."""
-    headers = [(name, value) for name, value in answer.headers if name.lower() not in HOP_BY_HOP]
-    headers.extend(extra)
-    body = answer.body
-    if answer.status < 200 or answer.status in (204, 304):
-        body = b""
-    else:
-        headers.append(("Content-Length", str(len(body))))
-    if environ.get("REQUEST_METHOD", "").upper() == "HEAD":
-        body = b""
+    """Start the WSGI response, framed by us (:func:`pactstub.framing.frame`)."""
+    method = environ.get("REQUEST_METHOD", "GET")
+    headers, body = frame(method, answer.status, [*answer.headers, *extra], answer.body)
     start_response(status_line(answer.status), headers)
     return [body]
 

@@ -61,22 +61,30 @@ class ServeProcess:
         import os
         import subprocess
         import sys
+        import tempfile
 
+        # A file, not a pipe: a server logging a line per request would block on a full pipe.
+        self._log = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pactstub", "serve", *args],
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._log,
             text=True,
             env={**os.environ, **(env or {})},
             cwd=cwd,
         )
         assert self.process.stdout is not None
-        self.stderr = ""
         self.banner = self.process.stdout.readline()
+        self.stderr = ""
         if "serving" not in self.banner:
             self.stop()
             raise RuntimeError(f"pactstub serve did not start: {self.banner}{self.stderr}")
         self.url = self.banner.split("serving ", 1)[1].split()[0]
+
+    def log(self) -> str:
+        """What the server has written to stderr so far."""
+        self._log.seek(0)
+        return self._log.read()
 
     def stop(self) -> int:
         import signal
@@ -89,7 +97,11 @@ class ServeProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        _, self.stderr = self.process.communicate()
+        if self.process.stdout is not None and not self.process.stdout.closed:
+            self.process.communicate()
+        if not self._log.closed:
+            self.stderr = self.log()
+            self._log.close()
         return self.process.returncode
 
 

@@ -167,7 +167,7 @@ class TestMalformedInput:
         client = Client(create_app([epx_pact], max_body_size=100))
         response = post_json(client, "/jobs/register", {"tags": ["x" * 200]})
         assert response.status_code == 413
-        assert response.json == {"error": "request body too large", "limit_bytes": 100}
+        assert response.json == {"error": "request body too large", "status": 413, "limit_bytes": 100}
 
     @pytest.mark.parametrize("method", ["PROPFIND", "BREW", "get"])
     def test_odd_methods_are_answered(self, epx: Client, method: str) -> None:

@@ -33,7 +33,23 @@ class _LazyGroup(click.Group):
             return None
         module, _, attribute = target.partition(":")
         command: click.Command = getattr(importlib.import_module(module), attribute)
+        _show_envvars(command)
         return command
+
+
+def _show_envvar_of(params: list[click.Parameter]) -> None:
+    for param in params:
+        if isinstance(param, click.Option) and param.envvar:
+            param.show_envvar = True
+
+
+def _show_envvars(command: click.Command) -> None:
+    """Every option's environment variables in ``--help``, subcommands of groups included:
+    set here once rather than on each option, so a new option cannot forget it."""
+    _show_envvar_of(command.params)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _show_envvars(sub)
 
 
 @click.group(

@@ -104,7 +104,8 @@ def log_level_option(function: F) -> F:
         default="info",
         show_default=True,
         envvar="PACTSTUB_LOG_LEVEL",
-        help="Least severe log lines shown.",
+        help="Least severe log lines shown: info has a line per request, warning only the misses "
+        "and refused requests.",
     )(function)
 
 

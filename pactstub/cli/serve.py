@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -20,9 +21,81 @@ from pactstub.cli.options import (
     with_user_errors,
 )
 from pactstub.config import Settings, normalise_database_url, split_origins
+from pactstub.errors import ListenError
 from pactstub.listing import describe, shadowed
 
 DEFAULT_DATABASE = "sqlite:///pactstub.sqlite3"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def server_options(function: F) -> F:
+    """How the stub is served: the HTTP server, its limits and TLS."""
+    decorators = [
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            default=1,
+            show_default=True,
+            envvar="PACTSTUB_WORKERS",
+            help="Worker processes (more than 1 runs gunicorn's arbiter, waitress in each worker).",
+        ),
+        click.option(
+            "--server",
+            type=click.Choice(["auto", "waitress", "gunicorn", "werkzeug"]),
+            default="auto",
+            show_default=True,
+            envvar="PACTSTUB_SERVER",
+            help="auto: waitress for 1 worker, gunicorn for more or for TLS. werkzeug: the "
+            "threaded development server (one connection per request).",
+        ),
+        click.option(
+            "--threads",
+            type=click.IntRange(min=1),
+            default=4,
+            show_default=True,
+            envvar="PACTSTUB_THREADS",
+            help="Request threads per worker (waiting clients cost none: requests are read whole first).",
+        ),
+        click.option(
+            "--max-connections",
+            type=click.IntRange(min=1),
+            default=1000,
+            show_default=True,
+            envvar="PACTSTUB_MAX_CONNECTIONS",
+            help="Open connections per worker; more wait to be accepted.",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=30.0,
+            show_default=True,
+            envvar="PACTSTUB_TIMEOUT",
+            help="Seconds a connection may idle, and a request may take to arrive whole (then 408).",
+        ),
+        click.option(
+            "--tls-cert",
+            type=click.Path(dir_okay=False),
+            envvar="PACTSTUB_TLS_CERT",
+            help="PEM certificate (chain) to serve HTTPS with; needs --tls-key. Served by gunicorn's "
+            "threaded workers (waitress has no TLS) or werkzeug.",
+        ),
+        click.option(
+            "--tls-key",
+            type=click.Path(dir_okay=False),
+            envvar="PACTSTUB_TLS_KEY",
+            help="PEM private key of --tls-cert (unencrypted).",
+        ),
+        click.option(
+            "--tls-self-signed",
+            is_flag=True,
+            envvar="PACTSTUB_TLS_SELF_SIGNED",
+            help="Serve HTTPS with a new self-signed certificate for the host (local use); "
+            "its file and SHA-256 fingerprint are printed at start.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
 
 
 @click.command()
@@ -30,7 +103,7 @@ DEFAULT_DATABASE = "sqlite:///pactstub.sqlite3"
 @click.option("--host", default="127.0.0.1", show_default=True, envvar=["PACTSTUB_HOST", "FLASK_HOST"])
 @click.option(
     "--port",
-    type=int,
+    type=click.IntRange(0, 65535),
     default=5000,
     show_default=True,
     envvar=["PACTSTUB_PORT", "FLASK_PORT"],
@@ -75,23 +148,7 @@ DEFAULT_DATABASE = "sqlite:///pactstub.sqlite3"
     help="Largest request body in bytes (413 above).",
 )
 @click.option("--journal-size", type=int, default=200, show_default=True, envvar="PACTSTUB_JOURNAL_SIZE")
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    envvar="PACTSTUB_WORKERS",
-    help="Worker processes (more than 1 runs under gunicorn).",
-)
-@click.option(
-    "--server",
-    type=click.Choice(["auto", "werkzeug", "gunicorn"]),
-    default="auto",
-    show_default=True,
-    envvar="PACTSTUB_SERVER",
-    help="HTTP server: werkzeug's threaded server (auto for 1 worker; a new connection per "
-    "request) or gunicorn (auto for more; keeps connections alive, faster).",
-)
+@server_options
 @log_level_option
 @with_user_errors
 def serve(
@@ -101,35 +158,38 @@ def serve(
     port: int,
     cors_origins: str,
     workers: int,
-    server: str,
+    server: Any,
+    threads: int,
+    max_connections: int,
+    timeout: float,
+    tls_cert: str | None,
+    tls_key: str | None,
+    tls_self_signed: bool,
     log_level: str,
     **options: Any,
 ) -> None:
-    """Serve the interactions of pact files over HTTP."""
-    if server == "werkzeug" and workers > 1:
-        raise click.UsageError("--server werkzeug runs one process; use --server gunicorn for --workers N")
-    configure_logging(log_level)
-    pacts = load_from_options(pact_files, pact_dirs)
+    """Serve the interactions of pact files over HTTP (HTTPS with --tls-*)."""
+    from pactstub.server import ServerConfig, serve
+    from pactstub.server.config import refuse_unshared_store
+    from pactstub.server.tls import tls_files
+
     options["database_url"] = normalise_database_url(options["database_url"])
-    settings = Settings.from_options({**options, "cors_origins": split_origins(cors_origins)})
-    _migrate(settings.database_url)
-    app = StubApp(pacts, settings)
-    if server == "gunicorn" or workers > 1:
-        from pactstub.server import serve_with_gunicorn
-
-        serve_with_gunicorn(
-            lambda: StubApp(pacts, settings),
-            host,
-            port,
-            workers,
-            lambda url: _announce(app, url, workers),
-            log_level,
-        )
-        return
-    from pactstub.server import bind
-
-    bound = bind(app, host, port)  # werkzeug explains a taken port itself and exits 1
-    bound.serve_until_signalled(on_ready=lambda: _announce(app, bound.url(), workers))
+    refuse_unshared_store(options["database_url"], workers)
+    with tls_files(tls_cert, tls_key, tls_self_signed, host) as tls:
+        config = ServerConfig(
+            host, port, server, workers, threads, max_connections, timeout,
+            options["max_body_size"], tls, log_level,
+        )  # fmt: skip
+        configure_logging(log_level)
+        pacts = load_from_options(pact_files, pact_dirs)
+        settings = Settings.from_options({**options, "cors_origins": split_origins(cors_origins)})
+        _migrate(settings.database_url)
+        app = StubApp(pacts, settings)
+        try:
+            serve(app, config, report=app.transport_error, on_ready=lambda url: _announce(app, url, config))
+        except ListenError as error:
+            click.echo(f"pactstub: error: {error}", err=True)
+            raise SystemExit(1) from error
     app.close()
     click.echo("pactstub: stopped", err=True)
 
@@ -140,10 +200,14 @@ def _migrate(url: str) -> None:
     upgrade(url)
 
 
-def _announce(app: StubApp, url: str, workers: int) -> None:
+def _announce(app: StubApp, url: str, config: Any) -> None:
     """Say where the stub listens and what it serves, before the first request."""
     rows = describe(app.index, app.templates)
-    out = [f"pactstub {__version__} serving {url} ({workers} worker{'s' if workers > 1 else ''})"]
+    workers = config.workers
+    plural = "s" if workers > 1 else ""
+    out = [f"pactstub {__version__} serving {url} ({workers} worker{plural}) with {config.kind}"]
+    if config.tls is not None:
+        out.append(f"  {config.tls.describe()}")
     for pact in app.pacts:
         name = Path(pact.source).name
         count = len(pact.interactions)

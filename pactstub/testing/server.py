@@ -1,11 +1,12 @@
 """``StubServer``: the stub on a real socket, in a background thread of the test process.
 
-The server is werkzeug's threaded server, as ``pactstub serve`` uses. What a test
-needs on top is a clean life cycle: ``stop()`` ends the accept loop, lets every
-open (keep-alive) connection finish its current request and close, joins the
-threads, releases the port and closes the store, and anything that went wrong
-in those threads is raised in the caller's thread instead of printed from
-another one.
+The server is werkzeug's threaded server, as ``pactstub serve --server werkzeug``
+uses, with the same handler: JSON refusals of unreadable requests, and a dropped
+connection when the app raises ``ConnectionDropped``. What a test needs on top is a
+clean life cycle: ``stop()`` ends the accept loop, lets every open connection
+finish its current request and close, joins the threads, releases the port and
+closes the store, and anything that went wrong in those threads is raised in the
+caller's thread instead of printed from another one.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from typing import Any, Self
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from pactstub.app import StubApp, create_app
-from pactstub.errors import StoreError
+from pactstub.errors import ConnectionDropped, StoreError
 from pactstub.journal import JournalEntry
 from pactstub.loading import PactSource
-from pactstub.server import QuietRequestHandler
+from pactstub.server._werkzeug import dropping, handler_class
+from pactstub.server.transport import Report
 
 __all__ = ["StubServer", "describe_unmatched"]
 
@@ -35,6 +37,8 @@ TEST_JOURNAL_SIZE = 10_000
 STOP_TIMEOUT_S = 5.0
 #: How often the accept loop looks for a shutdown request; bounds ``stop()``'s latency.
 POLL_INTERVAL_S = 0.05
+#: How long a connection may wait for its client before it is closed.
+CONNECTION_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +83,10 @@ class _Connections:
             thread.join(max(0.0, deadline - time.monotonic()))
 
 
-def _handler_for(connections: _Connections) -> type[WSGIRequestHandler]:
-    class Handler(QuietRequestHandler):
+def _handler_for(connections: _Connections, report: Report) -> type[WSGIRequestHandler]:
+    """The stub's request handler (JSON refusals, dropped connections), tracking connections."""
+
+    class Handler(handler_class(report, CONNECTION_TIMEOUT_S)):  # type: ignore[misc]
         def setup(self) -> None:
             super().setup()
             connections.add(self.connection)
@@ -148,9 +154,9 @@ class StubServer:
             server = make_server(
                 self.host,
                 self._port,
-                self._wsgi,
+                dropping(self._wsgi),
                 threaded=True,
-                request_handler=_handler_for(self._connections),
+                request_handler=_handler_for(self._connections, self.app.transport_error),
             )
         except SystemExit:
             # werkzeug prints why (e.g. the port is in use) and exits; a test wants an exception.
@@ -222,6 +228,8 @@ class StubServer:
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         try:
             return self.app(environ, start_response)
+        except ConnectionDropped:
+            raise  # asked for: the handler closes the connection, nothing to report
         except Exception as error:
             self._crashes.append(
                 _Crash(environ.get("REQUEST_METHOD", "?"), environ.get("PATH_INFO", "?"), error)

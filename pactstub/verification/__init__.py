@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from os import PathLike
-from pathlib import Path
 from typing import Any
 
 from pactstub.config import DEFAULT_STATE_HEADER
@@ -201,31 +199,11 @@ def _provider(
     if base is not None:
         yield base
         return
-    from pactstub.app import StubApp
-    from pactstub.config import Settings
-    from pactstub.server import bind
+    from pactstub.testing.server import StubServer
 
-    settings = Settings(
-        templates=Path(templates) if templates is not None else None, database_url="sqlite://"
-    )
-    app = StubApp(pacts, settings)
-    try:
-        bound = bind(app, "127.0.0.1", 0)
-        thread = threading.Thread(
-            target=bound.server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="pactstub-verify",
-            daemon=True,
-        )
-        thread.start()
-        try:
-            yield Target.parse(bound.url())
-        finally:
-            bound.server.shutdown()
-            bound.server.server_close()
-            thread.join()
-    finally:
-        app.close()
+    stub = StubServer(pacts, templates=templates, database_url="sqlite://", check_on_exit=False)
+    with stub:
+        yield Target.parse(stub.url)
 
 
 def _verify_one(pact: Pact, interaction: Interaction, target: Target, options: _Options) -> InteractionResult:

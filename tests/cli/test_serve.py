@@ -10,6 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
+from click.testing import CliRunner
+
+from pactstub.cli import main
 from tests.conftest import pact_document
 
 EPX_HEADERS = {
@@ -143,10 +147,13 @@ def test_gunicorn_serves_one_worker_with_keep_alive(serve: Any, epx_pact: Path, 
         connection.close()
 
 
-def test_werkzeug_cannot_run_several_workers(epx_pact: Path) -> None:
-    result = serve_until_exit("--pact", str(epx_pact), "--server", "werkzeug", "--workers", "2")
+def test_werkzeug_cannot_run_several_workers(epx_pact: Path, tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path}/s.db"
+    result = serve_until_exit(
+        "--pact", str(epx_pact), "--server", "werkzeug", "--workers", "2", "--database-url", database
+    )
     assert result.returncode == 2
-    assert "--server gunicorn" in result.stderr
+    assert "server werkzeug runs one process; use server gunicorn" in result.stderr
 
 
 def test_a_shadowed_interaction_is_logged_at_start(serve: Any, write_pact: Any, tmp_path: Path) -> None:
@@ -168,3 +175,37 @@ def test_a_database_that_cannot_be_reached_exits_3_not_2(epx_pact: Path) -> None
     assert "pactstub: error: cannot upgrade database" in result.stderr
     assert "s3cret" not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "-1"])
+def test_a_port_outside_0_to_65535_is_refused(cli: CliRunner, epx_pact: Path, port: str) -> None:
+    result = cli.invoke(main, ["serve", "--pact", str(epx_pact), "--port", port])
+    assert result.exit_code == 2
+    assert "0<=x<=65535" in result.output
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "sqlite:///file:x?mode=memory&uri=true"])
+def test_an_in_memory_store_cannot_be_shared_by_workers(cli: CliRunner, epx_pact: Path, url: str) -> None:
+    result = cli.invoke(main, ["serve", "--pact", str(epx_pact), "--workers", "2", "--database-url", url])
+    assert result.exit_code == 2
+    assert "is not shared between worker processes" in result.output
+
+
+def test_every_option_shows_its_environment_variable_in_help(cli: CliRunner) -> None:
+    serve_help = cli.invoke(main, ["serve", "--help"], terminal_width=200).output
+    for variable in ("PACTSTUB_PORT", "PACTSTUB_TIMEOUT", "PACTSTUB_TLS_CERT", "PACTSTUB_MAX_BODY_SIZE"):
+        assert f"env var: {variable}" in serve_help or f", {variable}" in serve_help, variable
+    db_help = cli.invoke(main, ["db", "upgrade", "--help"], terminal_width=200).output
+    assert "env var: PACTSTUB_DATABASE_URL" in db_help
+
+
+def test_warning_level_shows_misses_and_hides_matches(serve: Any, epx_pact: Path, tmp_path: Path) -> None:
+    server = serve(
+        "--pact", str(epx_pact), "--port", "0", "--database-url", f"sqlite:///{tmp_path}/s.db",
+        "--log-level", "warning",
+    )  # fmt: skip
+    assert fetch(f"{server.url}/runs?job_id=5", headers=EPX_HEADERS)[0] == 200
+    assert fetch(f"{server.url}/runs?job_id=5")[0] == 400
+    server.stop()
+    assert "WARNING pactstub: GET /runs?job_id=5 400" in server.stderr
+    assert "GET /runs?job_id=5 200" not in server.stderr
