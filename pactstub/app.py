@@ -80,7 +80,10 @@ class StubApp:
         pattern = self.settings.provider_state
         if pattern is None:
             return True
-        return any(re.search(pattern, state.name) for state in interaction.provider_states)
+        states = interaction.provider_states
+        if self.settings.empty_provider_state and all(not state.name for state in states):
+            return True
+        return any(re.search(pattern, state.name) for state in states)
 
     @property
     def store(self) -> Store:

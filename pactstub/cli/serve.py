@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -12,14 +11,14 @@ from pactstub import __version__
 from pactstub.app import StubApp
 from pactstub.cli.options import (
     configure_logging,
-    load_from_options,
     log_level_option,
     matching_options,
-    pact_options,
     with_user_errors,
 )
+from pactstub.cli.sources import load_from_options, pact_options
 from pactstub.config import Settings, normalise_database_url, split_origins
 from pactstub.listing import describe
+from pactstub.sources import LoadedPact, SourceSpec
 
 DEFAULT_DATABASE = "sqlite:///pactstub.sqlite3"
 
@@ -28,6 +27,7 @@ DEFAULT_DATABASE = "sqlite:///pactstub.sqlite3"
 @pact_options
 @click.option("--host", default="127.0.0.1", show_default=True, envvar=["PACTSTUB_HOST", "FLASK_HOST"])
 @click.option(
+    "-p",
     "--port",
     type=int,
     default=5000,
@@ -94,8 +94,7 @@ DEFAULT_DATABASE = "sqlite:///pactstub.sqlite3"
 @log_level_option
 @with_user_errors
 def serve(
-    pact_files: tuple[str, ...],
-    pact_dirs: tuple[str, ...],
+    sources: SourceSpec,
     host: str,
     port: int,
     cors_origins: str,
@@ -108,7 +107,8 @@ def serve(
     if server == "werkzeug" and workers > 1:
         raise click.UsageError("--server werkzeug runs one process; use --server gunicorn for --workers N")
     configure_logging(log_level)
-    pacts = load_from_options(pact_files, pact_dirs)
+    loaded = load_from_options(sources)
+    pacts = [item.pact for item in loaded]
     options["database_url"] = normalise_database_url(options["database_url"])
     settings = Settings.from_options({**options, "cors_origins": split_origins(cors_origins)})
     _migrate(settings.database_url)
@@ -121,14 +121,14 @@ def serve(
             host,
             port,
             workers,
-            lambda url: _announce(app, url, workers),
+            lambda url: _announce(app, loaded, url, workers),
             log_level,
         )
         return
     from pactstub.server import bind
 
     bound = bind(app, host, port)  # werkzeug explains a taken port itself and exits 1
-    bound.serve_until_signalled(on_ready=lambda: _announce(app, bound.url(), workers))
+    bound.serve_until_signalled(on_ready=lambda: _announce(app, loaded, bound.url(), workers))
     app.close()
     click.echo("pactstub: stopped", err=True)
 
@@ -139,12 +139,12 @@ def _migrate(url: str) -> None:
     upgrade(url)
 
 
-def _announce(app: StubApp, url: str, workers: int) -> None:
-    """Say where the stub listens and what it serves, before the first request."""
+def _announce(app: StubApp, loaded: list[LoadedPact], url: str, workers: int) -> None:
+    """Say where the stub listens and what it serves, and where each pact came from."""
     rows = describe(app.index, app.templates)
     out = [f"pactstub {__version__} serving {url} ({workers} worker{'s' if workers > 1 else ''})"]
-    for pact in app.pacts:
-        name = Path(pact.source).name
+    for item in loaded:
+        pact, name = item.pact, item.origin.label
         count = len(pact.interactions)
         skipped = f", {len(pact.skipped)} message interaction(s) skipped" if pact.skipped else ""
         out.append(f"  pact {name}: {pact.consumer} -> {pact.provider}, {count} interactions{skipped}")

@@ -11,7 +11,9 @@ import sys
 
 import click
 
-from pactstub.cli.options import load_from_options, pact_options, templates_option, with_user_errors
+from pactstub.cli.options import templates_option, with_user_errors
+from pactstub.cli.sources import load_from_options, pact_options
+from pactstub.sources import SourceSpec
 
 #: a header name as RFC 9110 allows it (a "token")
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -77,8 +79,7 @@ def _parse_headers(
 )
 @with_user_errors
 def verify(
-    pact_files: tuple[str, ...],
-    pact_dirs: tuple[str, ...],
+    sources: SourceSpec,
     provider_base_url: str | None,
     templates: str | None,
     provider_states_setup_url: str | None,
@@ -105,7 +106,7 @@ def verify(
 
     if filter_state is not None and filter_no_state:
         raise click.UsageError("--filter-state and --filter-no-state exclude each other")
-    pacts = load_from_options(pact_files, pact_dirs)
+    pacts = [item.pact for item in load_from_options(sources)]
     marks = PASS_MARKS if _can_print("".join(PASS_MARKS)) else ASCII_MARKS
     current: list[str] = []
 

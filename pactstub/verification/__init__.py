@@ -26,6 +26,7 @@ from pactstub.matching.http import match_response
 from pactstub.matching.report import Mismatch
 from pactstub.model import Interaction, Pact
 from pactstub.render.generators import GeneratorContext
+from pactstub.sources import Fetched
 from pactstub.verification.replay import (
     ReplayError,
     Target,
@@ -135,7 +136,7 @@ def verify(
     :class:`~pactstub.errors.ConfigError` for bad options and
     :class:`ProviderUnreachableError` when the provider accepts no connection.
     """
-    if isinstance(pacts, str | PathLike | Mapping | Pact):
+    if isinstance(pacts, str | PathLike | Mapping | Pact | Fetched):
         pacts = [pacts]
     if filter_state is not None and filter_no_state:
         raise ConfigError("--filter-state and --filter-no-state exclude each other")
