@@ -15,10 +15,8 @@ from tests.conftest import pact_document
 from tests.sources.broker import FakeBroker
 
 #: so the machine's own Pact settings cannot leak into a test
-NO_PACT_ENV: dict[str, str | None] = {
-    name: None
-    for name in ("PACT_BROKER_BASE_URL", "PACT_BROKER_USERNAME", "PACT_BROKER_PASSWORD", "PACT_BROKER_TOKEN")
-}
+PACT_ENV = ("PACT_BROKER_BASE_URL", "PACT_BROKER_USERNAME", "PACT_BROKER_PASSWORD", "PACT_BROKER_TOKEN")
+NO_PACT_ENV: dict[str, str | None] = dict.fromkeys(PACT_ENV)
 
 
 def pact(consumer: str, *paths: str, provider: str = "Epistemix") -> dict[str, Any]:
