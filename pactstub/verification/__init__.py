@@ -59,6 +59,8 @@ class InteractionResult:
     #: position in its pact file, from 0
     index: int = 0
     duration: float = 0.0
+    #: where the pact came from (its file or URL), which tells apart pacts of the same name
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +267,7 @@ def _verify_one(pact: Pact, interaction: Interaction, target: Target, options: _
         states=states,
         index=interaction.index,
         duration=round(time.perf_counter() - started, 6),
+        source=pact.source,
     )
 
 
