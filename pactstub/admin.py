@@ -40,10 +40,27 @@ def handle_admin(app: StubApp, request: Request) -> Response:
             return _json({"reset": True, "collection": request.args.get("collection")})
         if name == "state" and method == "GET":
             return _json(app.store.snapshot())
+        if name == "openapi.json" and method == "GET":
+            return _json(_openapi(app, request))
     except StoreError as error:
         return _json({"error": str(error)}, 503)
-    known = ["GET interactions", "GET requests", "DELETE requests", "POST reset", "GET state"]
+    known = [
+        "GET interactions",
+        "GET requests",
+        "DELETE requests",
+        "POST reset",
+        "GET state",
+        "GET openapi.json",
+    ]
     return _json({"error": f"unknown endpoint {method} {request.path}", "endpoints": known}, 404)
+
+
+def _openapi(app: StubApp, request: Request) -> dict[str, Any]:
+    """The document of the interactions served, with this stub as its server."""
+    from pactstub.openapi import openapi_document
+
+    served = [route.interaction for route in app.index.routes]
+    return openapi_document(app.pacts, served, servers=[request.host_url.rstrip("/")])
 
 
 def _json(document: Any, status: int = 200) -> Response:
