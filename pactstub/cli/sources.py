@@ -156,14 +156,7 @@ def source_spec(
             if given:
                 raise click.UsageError(f"{option} needs --broker-url URL (or PACT_BROKER_BASE_URL)")
     credentials = _credentials(broker_username, broker_password, broker_token)
-    try:
-        broker = (
-            BrokerSpec(broker_url, provider_name or "", consumer_names, selectors, credentials=credentials)
-            if broker_url
-            else None
-        )
-    except ConfigError as error:
-        raise click.BadParameter(str(error)) from error
+    broker = _broker(broker_url, provider_name, consumer_names, selectors, credentials)
     spec = SourceSpec(pact_files, pact_dirs, pact_urls, broker, credentials)
     if not spec:
         raise click.UsageError(
@@ -171,6 +164,21 @@ def source_spec(
             "or --broker-url URL with --provider-name NAME"
         )
     return spec
+
+
+def _broker(
+    url: str | None,
+    provider: str | None,
+    consumers: tuple[str, ...],
+    selectors: tuple[dict[str, Any], ...],
+    credentials: Credentials,
+) -> BrokerSpec | None:
+    if not url:
+        return None
+    try:
+        return BrokerSpec(url, provider or "", consumers, selectors, credentials=credentials)
+    except ConfigError as error:
+        raise click.BadParameter(str(error)) from error
 
 
 def _credentials(username: str | None, password: str | None, token: str | None) -> Credentials:

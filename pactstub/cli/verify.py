@@ -15,7 +15,7 @@ import click
 
 from pactstub.cli.options import templates_option, with_user_errors
 from pactstub.cli.sources import load_from_options, pact_options
-from pactstub.sources import SourceSpec
+from pactstub.sources import LoadedPact, SourceSpec
 
 if TYPE_CHECKING:
     from pactstub.verification.publish import Publication
@@ -142,13 +142,7 @@ def verify(
     publication = _publication(
         publish, provider_version, provider_branch, build_url, provider_base_url, filtered
     )
-    if provider_branch and sources.broker is not None:
-        sources = replace(sources, broker=replace(sources.broker, provider_branch=provider_branch))
-    loaded = load_from_options(sources)
-    if publication is not None:
-        from pactstub.verification.publish import check_publishable
-
-        check_publishable(loaded)
+    loaded = _load(sources, provider_branch, publication)
     pacts = [item.pact for item in loaded]
     marks = PASS_MARKS if _can_print("".join(PASS_MARKS)) else ASCII_MARKS
     current: list[str] = []
@@ -186,6 +180,18 @@ def verify(
         for url in send(result, loaded, publication, sources.credentials):
             click.echo(f"published the results to {url}")
     sys.exit(0 if result.passed else 1)
+
+
+def _load(sources: SourceSpec, branch: str | None, publication: Publication | None) -> list[LoadedPact]:
+    """The pacts, asked of the broker for this provider branch; all publishable when publishing."""
+    if branch and sources.broker is not None:
+        sources = replace(sources, broker=replace(sources.broker, provider_branch=branch))
+    loaded = load_from_options(sources)
+    if publication is not None:
+        from pactstub.verification.publish import check_publishable
+
+        check_publishable(loaded)
+    return loaded
 
 
 def _publication(
