@@ -43,6 +43,9 @@ class Settings:
     cors_origins: tuple[str, ...] = ("*",)
     #: only interactions with a provider state matching this regex are served
     provider_state: str | None = None
+    #: with ``provider_state``, also serve interactions without a provider state (or with
+    #: an unnamed one), as ``pact stub --empty-provider-state`` does
+    empty_provider_state: bool = False
     #: request header whose value picks interactions by provider state
     provider_state_header: str = DEFAULT_STATE_HEADER
     #: match transport headers (Host, Content-Length, ...) too
@@ -82,6 +85,8 @@ class Settings:
                 re.compile(self.provider_state)
             except re.error as error:
                 raise ConfigError(f"--provider-state: invalid regular expression: {error}") from error
+        if self.empty_provider_state and self.provider_state is None:
+            raise ConfigError("--empty-provider-state needs --provider-state REGEX")
         if not 100 <= self.no_match_status <= 599:
             raise ConfigError(f"--no-match-status: {self.no_match_status} is not an HTTP status")
         for name in (

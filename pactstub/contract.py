@@ -43,7 +43,7 @@ class Contract:
     @classmethod
     def build(cls, pacts: Sequence[Pact], settings: Settings) -> Contract:
         """Index the interactions served and bind the templates (``TemplateError`` if they are bad)."""
-        served = [i for pact in pacts for i in pact.interactions if _served(i, settings.provider_state)]
+        served = [i for pact in pacts for i in pact.interactions if _served(i, settings)]
         index = RouteIndex.build(served, strict_headers=settings.strict_headers)
         templates = TemplateSet.load(settings.templates, pacts)
         groups: dict[tuple[str, str], set[int]] = defaultdict(set)
@@ -69,7 +69,13 @@ class Contract:
         return next((r for r in self.index.routes if r.interaction is interaction), None)
 
 
-def _served(interaction: Interaction, pattern: str | None) -> bool:
+def _served(interaction: Interaction, settings: Settings) -> bool:
+    """``provider_state`` keeps the interactions with a state it matches (and, with
+    ``empty_provider_state``, those without a named state, as ``pact stub`` does)."""
+    pattern = settings.provider_state
     if pattern is None:
         return True
-    return any(re.search(pattern, state.name) for state in interaction.provider_states)
+    states = interaction.provider_states
+    if settings.empty_provider_state and all(not state.name for state in states):
+        return True
+    return any(re.search(pattern, state.name) for state in states)

@@ -92,6 +92,21 @@ class ConfigError(PactstubError):
     """An option or environment setting has a value pactstub cannot use."""
 
 
+class SourceError(PactstubError):
+    """A pact could not be fetched: a URL or broker refused, failed or was unreachable.
+
+    ``location`` is the URL asked for (credentials removed); the message is one line.
+    """
+
+    def __init__(self, location: str, message: str) -> None:
+        self.location = location
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
 class ProviderUnreachableError(PactstubError):
     """``verify`` could not connect to the provider (or its provider-state URL)."""
 

@@ -13,6 +13,8 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from tests.sources.broker import FakeBroker, running
+
 ROOT = Path(__file__).resolve().parent.parent
 EPX_PACT = ROOT / "pacts" / "epx-epistemix.json"
 S3_PACT = ROOT / "pacts" / "epx-s3.json"
@@ -29,6 +31,13 @@ def epx_pact() -> Path:
 @pytest.fixture
 def cli() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture
+def broker() -> Iterator[FakeBroker]:
+    """A Pact Broker on a free port (open, with no pacts, until the test sets it up)."""
+    with running(FakeBroker()) as fake:
+        yield fake
 
 
 def pact_document(*interactions: dict[str, Any], version: str = "3.0.0") -> dict[str, Any]:

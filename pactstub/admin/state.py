@@ -40,8 +40,18 @@ def reset(app: AdminApp, request: Request) -> Response:
     return reply({"reset": True, "collection": collection, "session": session})
 
 
+def openapi(app: AdminApp, request: Request) -> Response:
+    """The OpenAPI document of the interactions served, with this stub as its server."""
+    from pactstub.openapi import openapi_document
+
+    contract = app.contract
+    served = [route.interaction for route in contract.index.routes]
+    return reply(openapi_document(list(contract.pacts), served, servers=[request.host_url.rstrip("/")]))
+
+
 ROUTES = [
     ("interactions", ["GET"], interactions),
+    ("openapi.json", ["GET"], openapi),
     ("state", ["GET"], state),
     ("reset", ["POST"], reset),
 ]

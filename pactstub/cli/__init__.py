@@ -18,6 +18,7 @@ COMMANDS = {
     "serve": "pactstub.cli.serve:serve",
     "list-interactions": "pactstub.cli.list_interactions:list_interactions",
     "verify": "pactstub.cli.verify:verify",
+    "openapi": "pactstub.cli.openapi:openapi",
     "db": "pactstub.cli.db:db",
     "state": "pactstub.cli.state:state",
 }

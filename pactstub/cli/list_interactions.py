@@ -7,11 +7,13 @@ from typing import Any
 
 import click
 
-from pactstub.cli.options import load_from_options, pact_options, templates_option, with_user_errors
+from pactstub.cli.options import templates_option, with_user_errors
+from pactstub.cli.sources import load_from_options, pact_options
 from pactstub.config import Settings
 from pactstub.listing import describe, shadowed
 from pactstub.render.templates import TemplateSet
 from pactstub.routing import RouteIndex
+from pactstub.sources import SourceSpec
 
 
 @click.command("list-interactions")
@@ -19,15 +21,13 @@ from pactstub.routing import RouteIndex
 @templates_option
 @click.option("--json", "as_json", is_flag=True, help="Print a stable machine-readable list.")
 @with_user_errors
-def list_interactions(
-    pact_files: tuple[str, ...], pact_dirs: tuple[str, ...], templates: str | None, as_json: bool
-) -> None:
+def list_interactions(sources: SourceSpec, templates: str | None, as_json: bool) -> None:
     """One row per interaction: index, method, path, description, states, status, shadowing.
 
     An interaction is shadowed when another one is chosen for its own example
     request; APART BY says what tells interactions on one method and path apart.
     """
-    pacts = load_from_options(pact_files, pact_dirs)
+    pacts = [item.pact for item in load_from_options(sources)]
     settings = Settings.from_options({"templates": templates})
     index = RouteIndex.build(i for pact in pacts for i in pact.interactions)
     rows = describe(index, TemplateSet.load(settings.templates, pacts))

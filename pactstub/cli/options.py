@@ -17,36 +17,8 @@ from typing import Any, TypeVar
 import click
 
 from pactstub.errors import PactstubError
-from pactstub.loading import discover, load_pacts
-from pactstub.model import Pact
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def pact_options(function: F) -> F:
-    """``--pact FILE`` and ``--pact-dir DIR``, both repeatable."""
-    function = click.option(
-        "--pact-dir",
-        "pact_dirs",
-        multiple=True,
-        type=click.Path(file_okay=False),
-        envvar="PACTSTUB_PACT_DIR",
-        help="Folder of *.json pact files (repeatable).",
-    )(function)
-    return click.option(
-        "--pact",
-        "pact_files",
-        multiple=True,
-        type=click.Path(dir_okay=False),
-        envvar="PACTSTUB_PACT",
-        help="Pact file (repeatable).",
-    )(function)
-
-
-def load_from_options(pact_files: tuple[str, ...], pact_dirs: tuple[str, ...]) -> list[Pact]:
-    if not pact_files and not pact_dirs:
-        raise click.UsageError("give at least one --pact FILE or --pact-dir DIR")
-    return load_pacts(discover(pact_files, pact_dirs))
 
 
 def matching_options(function: F) -> F:
@@ -54,12 +26,20 @@ def matching_options(function: F) -> F:
     decorators = [
         templates_option,
         click.option(
+            "-s",
             "--provider-state",
             envvar="PACTSTUB_PROVIDER_STATE",
             help="Serve only interactions whose provider state matches this regex.",
         ),
         click.option(
+            "--empty-provider-state",
+            is_flag=True,
+            envvar="PACTSTUB_EMPTY_PROVIDER_STATE",
+            help="With --provider-state, also serve interactions without a provider state.",
+        ),
+        click.option(
             "--provider-state-header",
+            "--provider-state-header-name",
             default="X-Pact-Provider-State",
             show_default=True,
             envvar="PACTSTUB_PROVIDER_STATE_HEADER",

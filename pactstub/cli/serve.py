@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -14,15 +13,15 @@ from pactstub import __version__
 from pactstub.app import StubApp
 from pactstub.cli.options import (
     configure_logging,
-    load_from_options,
     log_level_option,
     matching_options,
-    pact_options,
     with_user_errors,
 )
+from pactstub.cli.sources import load_from_options, pact_options
 from pactstub.config import Settings, normalise_database_url, split_origins
 from pactstub.errors import ListenError
 from pactstub.listing import describe, shadowed
+from pactstub.sources import LoadedPact, SourceSpec
 
 DEFAULT_DATABASE = "sqlite:///pactstub.sqlite3"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -103,6 +102,7 @@ def server_options(function: F) -> F:
 @click.option("--host", default="127.0.0.1", show_default=True, envvar=["PACTSTUB_HOST", "FLASK_HOST"])
 @click.option(
     "--port",
+    "-p",
     type=click.IntRange(0, 65535),
     default=5000,
     show_default=True,
@@ -152,8 +152,7 @@ def server_options(function: F) -> F:
 @log_level_option
 @with_user_errors
 def serve(
-    pact_files: tuple[str, ...],
-    pact_dirs: tuple[str, ...],
+    sources: SourceSpec,
     host: str,
     port: int,
     cors_origins: str,
@@ -181,12 +180,18 @@ def serve(
             options["max_body_size"], tls, log_level,
         )  # fmt: skip
         configure_logging(log_level)
-        pacts = load_from_options(pact_files, pact_dirs)
+        loaded = load_from_options(sources)
+        pacts = [item.pact for item in loaded]
         settings = Settings.from_options({**options, "cors_origins": split_origins(cors_origins)})
         _migrate(settings.database_url)
         app = StubApp(pacts, settings)
         try:
-            serve(app, config, report=app.transport_error, on_ready=lambda url: _announce(app, url, config))
+            serve(
+                app,
+                config,
+                report=app.transport_error,
+                on_ready=lambda url: _announce(app, loaded, url, config),
+            )
         except ListenError as error:
             click.echo(f"pactstub: error: {error}", err=True)
             raise SystemExit(1) from error
@@ -200,16 +205,16 @@ def _migrate(url: str) -> None:
     upgrade(url)
 
 
-def _announce(app: StubApp, url: str, config: Any) -> None:
-    """Say where the stub listens and what it serves, before the first request."""
+def _announce(app: StubApp, loaded: list[LoadedPact], url: str, config: Any) -> None:
+    """Say where the stub listens, what it serves and where each pact came from."""
     rows = describe(app.index, app.templates)
     workers = config.workers
     plural = "s" if workers > 1 else ""
     out = [f"pactstub {__version__} serving {url} ({workers} worker{plural}) with {config.kind}"]
     if config.tls is not None:
         out.append(f"  {config.tls.describe()}")
-    for pact in app.pacts:
-        name = Path(pact.source).name
+    for item in loaded:
+        pact, name = item.pact, item.origin.label
         count = len(pact.interactions)
         skipped = f", {len(pact.skipped)} message interaction(s) skipped" if pact.skipped else ""
         out.append(f"  pact {name}: {pact.consumer} -> {pact.provider}, {count} interactions{skipped}")

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import re
 import sys
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import click
 
-from pactstub.cli.options import load_from_options, pact_options, templates_option, with_user_errors
+from pactstub.cli.options import templates_option, with_user_errors
+from pactstub.cli.sources import load_from_options, pact_options
+from pactstub.sources import LoadedPact, SourceSpec
+
+if TYPE_CHECKING:
+    from pactstub.verification.publish import Publication
 
 #: a header name as RFC 9110 allows it (a "token")
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -75,10 +82,32 @@ def _parse_headers(
     metavar="FILE",
     help="Write a JUnit XML report.",
 )
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="Publish the results to each pact's broker (pacts from --broker-url or broker --pact-url).",
+)
+@click.option(
+    "--provider-version",
+    metavar="VERSION",
+    envvar="PACTSTUB_PROVIDER_VERSION",
+    help="Version of the provider verified (needed by --publish).",
+)
+@click.option(
+    "--provider-branch",
+    metavar="BRANCH",
+    envvar="PACTSTUB_PROVIDER_BRANCH",
+    help="Branch of the provider verified: recorded on publishing, and sent to the broker for selectors.",
+)
+@click.option(
+    "--build-url",
+    metavar="URL",
+    envvar="PACTSTUB_BUILD_URL",
+    help="CI build to link the published results to.",
+)
 @with_user_errors
 def verify(
-    pact_files: tuple[str, ...],
-    pact_dirs: tuple[str, ...],
+    sources: SourceSpec,
     provider_base_url: str | None,
     templates: str | None,
     provider_states_setup_url: str | None,
@@ -89,6 +118,10 @@ def verify(
     request_timeout: float,
     json_report: str | None,
     junit_report: str | None,
+    publish: bool,
+    provider_version: str | None,
+    provider_branch: str | None,
+    build_url: str | None,
 ) -> None:
     """Check that a provider answers every interaction of the pacts as the contract says.
 
@@ -105,13 +138,18 @@ def verify(
 
     if filter_state is not None and filter_no_state:
         raise click.UsageError("--filter-state and --filter-no-state exclude each other")
-    pacts = load_from_options(pact_files, pact_dirs)
+    filtered = filter_description is not None or filter_state is not None or filter_no_state
+    publication = _publication(
+        publish, provider_version, provider_branch, build_url, provider_base_url, filtered
+    )
+    loaded = _load(sources, provider_branch, publication)
+    pacts = [item.pact for item in loaded]
     marks = PASS_MARKS if _can_print("".join(PASS_MARKS)) else ASCII_MARKS
     current: list[str] = []
 
     def show(result: InteractionResult) -> None:
-        if current != [result.pact]:
-            current[:] = [result.pact]
+        if current != [result.source]:
+            current[:] = [result.source]
             click.echo(f"{result.pact}:")
         click.echo("\n".join(interaction_lines(result, marks)))
 
@@ -136,7 +174,48 @@ def verify(
         from pactstub.verification.report import write_junit
 
         write_junit(junit_report, result)
+    if publication is not None:
+        from pactstub.verification.publish import publish as send
+
+        for url in send(result, loaded, publication, sources.credentials):
+            click.echo(f"published the results to {url}")
     sys.exit(0 if result.passed else 1)
+
+
+def _load(sources: SourceSpec, branch: str | None, publication: Publication | None) -> list[LoadedPact]:
+    """The pacts, asked of the broker for this provider branch; all publishable when publishing."""
+    if branch and sources.broker is not None:
+        sources = replace(sources, broker=replace(sources.broker, provider_branch=branch))
+    loaded = load_from_options(sources)
+    if publication is not None:
+        from pactstub.verification.publish import check_publishable
+
+        check_publishable(loaded)
+    return loaded
+
+
+def _publication(
+    publish: bool,
+    version: str | None,
+    branch: str | None,
+    build_url: str | None,
+    provider_base_url: str | None,
+    filtered: bool,
+) -> Publication | None:
+    """What --publish says about the provider, refusing what would publish a wrong result."""
+    from pactstub.verification.publish import Publication
+
+    if not publish:
+        return None
+    if not version:
+        raise click.UsageError("--publish needs --provider-version VERSION")
+    if provider_base_url is None:
+        raise click.UsageError(
+            "--publish needs --provider-base-url: results of pactstub itself are not published"
+        )
+    if filtered:
+        raise click.UsageError("--publish cannot be used with --filter-*: part of a pact is not the pact")
+    return Publication(version, branch or None, build_url or None)
 
 
 def _can_print(text: str) -> bool:

@@ -1,8 +1,7 @@
-"""Pact files in, validated model out: discover -> read -> validate -> parse."""
+"""Pacts in, validated model out: fetch (files, URLs, a broker) -> validate -> parse."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from os import PathLike
 from pathlib import Path
@@ -12,61 +11,58 @@ from pactstub.errors import PactLoadError, Problem
 from pactstub.loading.parse import parse_pact
 from pactstub.loading.validate import schema_problems
 from pactstub.model import Pact
+from pactstub.sources import Fetched, LoadedPact, Origin, SourceSpec, discover, fetch_sources, read_file
 
-PactSource = str | PathLike[str] | Mapping[str, Any] | Pact
+PactSource = str | PathLike[str] | Mapping[str, Any] | Pact | Fetched
 
-__all__ = ["PactSource", "discover", "load_pacts"]
+__all__ = ["PactSource", "discover", "load_pacts", "load_sources"]
 
 
-def discover(
-    files: Iterable[str | PathLike[str]] = (), dirs: Iterable[str | PathLike[str]] = ()
-) -> list[Path]:
-    """The pact files named, then the ``*.json`` files of each folder in name order."""
-    found = [Path(f) for f in files]
-    problems: list[Problem] = []
-    for folder in map(Path, dirs):
-        if not folder.is_dir():
-            problems.append(Problem(str(folder), "$", "not a folder"))
-            continue
-        found.extend(sorted(folder.glob("*.json")))
-    if problems:
-        raise PactLoadError(problems)
-    return found
+def load_sources(spec: SourceSpec) -> list[LoadedPact]:
+    """Fetch, validate and parse every pact ``spec`` names, each with where it came from.
+
+    Raises :class:`~pactstub.errors.SourceError` when a URL or broker fails, and one
+    :class:`PactLoadError` listing every problem of the pacts fetched.
+    """
+    items = [item if isinstance(item, Fetched) else read_file(item) for item in fetch_sources(spec)]
+    pacts = _load(items)
+    origins = [item.origin for item in items if isinstance(item, Fetched)]
+    return [LoadedPact(pact, origin) for pact, origin in zip(pacts, origins, strict=True)]
 
 
 def load_pacts(sources: Iterable[PactSource]) -> list[Pact]:
-    """Load every source; raise one :class:`PactLoadError` listing all problems."""
+    """Load every source (paths, pact dicts, fetched documents, loaded pacts).
+
+    Raises one :class:`PactLoadError` listing all problems.
+    """
+    return _load(_item(source, index) for index, source in enumerate(sources))
+
+
+def _item(source: PactSource, index: int) -> Pact | Fetched | Problem:
+    if isinstance(source, Pact | Fetched):
+        return source
+    if isinstance(source, Mapping):
+        label = f"<pact {index}>"
+        return Fetched(source, Origin("memory", label, label), f"pact-{index}")
+    return read_file(Path(source))
+
+
+def _load(items: Iterable[Pact | Fetched | Problem]) -> list[Pact]:
     pacts: list[Pact] = []
     problems: list[Problem] = []
-    for index, source in enumerate(sources):
-        if isinstance(source, Pact):
-            pacts.append(source)
+    for item in items:
+        if isinstance(item, Pact):
+            pacts.append(item)
             continue
-        if isinstance(source, Mapping):
-            label, name, document = f"<pact {index}>", f"pact-{index}", source
-        else:
-            path = Path(source)
-            label, name = str(path), path.stem
-            try:
-                document = json.loads(path.read_text(encoding="utf-8-sig"))
-            except FileNotFoundError:
-                problems.append(Problem(label, "$", "file not found"))
-                continue
-            except (OSError, UnicodeDecodeError) as error:
-                problems.append(Problem(label, "$", f"cannot read file: {error}"))
-                continue
-            except json.JSONDecodeError as error:
-                problems.append(
-                    Problem(
-                        label, "$", f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
-                    )
-                )
-                continue
-        found = schema_problems(document, label)
+        if isinstance(item, Problem):
+            problems.append(item)
+            continue
+        label = item.origin.location
+        found = schema_problems(item.document, label)
         if found:
             problems.extend(found)
             continue
-        pact, found = parse_pact(document, label, name)
+        pact, found = parse_pact(item.document, label, item.name)
         problems.extend(found)
         pacts.append(pact)
     if problems:

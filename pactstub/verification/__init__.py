@@ -24,6 +24,7 @@ from pactstub.matching.http import match_response
 from pactstub.matching.report import Mismatch
 from pactstub.model import Interaction, Pact
 from pactstub.render.generators import GeneratorContext
+from pactstub.sources import Fetched
 from pactstub.verification.replay import (
     ReplayError,
     Target,
@@ -56,6 +57,8 @@ class InteractionResult:
     #: position in its pact file, from 0
     index: int = 0
     duration: float = 0.0
+    #: where the pact came from (its file or URL), which tells apart pacts of the same name
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +136,7 @@ def verify(
     :class:`~pactstub.errors.ConfigError` for bad options and
     :class:`ProviderUnreachableError` when the provider accepts no connection.
     """
-    if isinstance(pacts, str | PathLike | Mapping | Pact):
+    if isinstance(pacts, str | PathLike | Mapping | Pact | Fetched):
         pacts = [pacts]
     if filter_state is not None and filter_no_state:
         raise ConfigError("--filter-state and --filter-no-state exclude each other")
@@ -242,6 +245,7 @@ def _verify_one(pact: Pact, interaction: Interaction, target: Target, options: _
         states=states,
         index=interaction.index,
         duration=round(time.perf_counter() - started, 6),
+        source=pact.source,
     )
 
 
