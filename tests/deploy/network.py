@@ -102,37 +102,37 @@ def _join(namespace: str, veth: str, bridge: str, address: str) -> None:
     _ip("-n", namespace, "link", "set", "lo", "up")
 
 
-class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-
-
-class TcpForwarder:
+class TcpForwarder(socketserver.ThreadingTCPServer):
     """Listens on ``(host, free port)`` and pipes every connection to ``target``."""
 
+    daemon_threads = True
+
     def __init__(self, host: str, target: tuple[str, int]) -> None:
-        self._open: list[socket.socket] = []
-        forwarder = self
-
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                upstream = socket.create_connection(target, timeout=10)
-                upstream.settimeout(None)
-                forwarder._open.extend([self.request, upstream])
-                back = threading.Thread(target=_pipe, args=(upstream, self.request), daemon=True)
-                back.start()
-                _pipe(self.request, upstream)
-                back.join()
-
-        self._server = _Server((host, 0), Handler)
-        self.address: tuple[str, int] = self._server.server_address[:2]  # type: ignore[assignment]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.target = target
+        self.connections: list[socket.socket] = []
+        super().__init__((host, 0), _Relay)
+        self.address = (host, int(self.server_address[1]))
+        threading.Thread(target=self.serve_forever, daemon=True).start()
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        for connection in self._open:
+        self.shutdown()
+        self.server_close()
+        for connection in self.connections:
             with suppress(OSError):
                 connection.close()
+
+
+class _Relay(socketserver.BaseRequestHandler):
+    server: TcpForwarder
+
+    def handle(self) -> None:
+        upstream = socket.create_connection(self.server.target, timeout=10)
+        upstream.settimeout(None)
+        self.server.connections += [self.request, upstream]
+        back = threading.Thread(target=_pipe, args=(upstream, self.request), daemon=True)
+        back.start()
+        _pipe(self.request, upstream)
+        back.join()
 
 
 def _pipe(source: socket.socket, sink: socket.socket) -> None:
