@@ -51,9 +51,10 @@ class PactLoadError(PactstubError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        count = len(self.problems)
-        head = "1 problem" if count == 1 else f"{count} problems"
-        return f"invalid pact ({head}):\n" + "\n".join(f"  {p}" for p in self.problems)
+        if len(self.problems) == 1:
+            return f"invalid pact: {self.problems[0]}"
+        head = f"invalid pact ({len(self.problems)} problems):"
+        return "\n".join([head, *(f"  {p}" for p in self.problems)])
 
 
 class TemplateError(PactstubError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,9 +64,18 @@ def write_pact(tmp_path: Path) -> Callable[..., Path]:
 
 
 class ServeProcess:
-    """``pactstub serve`` running as a subprocess on a real socket."""
+    """``pactstub serve`` running as a subprocess on a real socket.
 
-    def __init__(self, args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
+    ``prefix`` goes before the command, e.g. ``ip netns exec NAME`` to run it on another host.
+    """
+
+    def __init__(
+        self,
+        args: list[str],
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        prefix: Sequence[str] = (),
+    ) -> None:
         import os
         import subprocess
         import sys
@@ -75,7 +84,7 @@ class ServeProcess:
         # A file, not a pipe: a server logging a line per request would block on a full pipe.
         self._log = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "pactstub", "serve", *args],
+            [*prefix, sys.executable, "-m", "pactstub", "serve", *args],
             stdout=subprocess.PIPE,
             stderr=self._log,
             text=True,
@@ -119,8 +128,10 @@ def serve() -> Any:
     """Start ``pactstub serve ARGS`` (remember to pass ``--port 0``); stopped after the test."""
     started: list[ServeProcess] = []
 
-    def start(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> ServeProcess:
-        process = ServeProcess(list(args), env, cwd)
+    def start(
+        *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, prefix: Sequence[str] = ()
+    ) -> ServeProcess:
+        process = ServeProcess(list(args), env, cwd, prefix)
         started.append(process)
         return process
 

@@ -34,7 +34,7 @@ _SOURCE_OPTIONS = [
         "--pact-dir",
         "pact_dirs",
         multiple=True,
-        type=click.Path(file_okay=False),
+        type=click.Path(file_okay=False, readable=False),  # an unreadable folder is a load problem
         envvar="PACTSTUB_PACT_DIR",
         help="Folder of *.json pact files (repeatable).",
     ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
@@ -21,7 +22,13 @@ def discover(
         if not folder.is_dir():
             problems.append(Problem(str(folder), "$", "not a folder"))
             continue
-        found.extend(sorted(folder.glob("*.json")))
+        try:  # listed here, not by glob, which passes over a folder it may not read
+            with os.scandir(folder) as entries:
+                names = sorted(entry.name for entry in entries if entry.name.endswith(".json"))
+        except OSError as error:
+            problems.append(Problem(str(folder), "$", f"cannot read folder: {error.strerror}"))
+            continue
+        found.extend(folder / name for name in names)
     if problems:
         raise PactLoadError(problems)
     return found
