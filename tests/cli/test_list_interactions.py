@@ -23,6 +23,15 @@ def test_json_lists_every_interaction_with_its_ambiguity(cli: CliRunner, epx_pac
         ("GET", "/runs"),
         ("GET", "/runs"),
         ("GET", "/jobs/results"),
+        ("POST", "/runs/retry"),
+        ("PATCH", "/runs"),
+        ("GET", "/jobs/me"),
+        ("GET", "/jobs/me"),
+        ("GET", "/jobs"),
+        ("GET", "/jobs"),
+        ("GET", "/jobs"),
+        ("DELETE", "/jobs/123"),
+        ("DELETE", "/jobs/123"),
     ]
     post_jobs = [r for r in rows if r["path"] == "/jobs"]
     assert all(r["ambiguous"] for r in post_jobs)
@@ -37,7 +46,7 @@ def test_table_has_one_row_per_interaction(cli: CliRunner, epx_pact: Path) -> No
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert lines[0].split()[:3] == ["#", "METHOD", "PATH"]
-    assert len(lines) == 9
+    assert len(lines) == 18
     assert "GET     /runs?job_id=123" in result.output or "/runs?job_id=123" in lines[6]
     assert "yes: #2, #3" in lines[2]
 
