@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shutil
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -294,3 +295,45 @@ def test_what_the_client_would_not_send_is_refused_naming_the_place(
         assert [m["location"] for m in response.json["mismatches"]] == [location]
     finally:
         app.close()
+
+
+# ---------------------------------------------------------------- in every state of a run
+
+LIFECYCLES = TEMPLATES / "epx-epistemix" / "_lifecycles.yaml"
+
+
+def runs_held_in(state: str, folder: Path) -> Path:
+    """A copy of the templates whose runs start in ``state`` and stay in any state they
+    are put in: the shipped states, with their ``set`` fields, and no way out of any."""
+    import yaml
+
+    shutil.copytree(TEMPLATES, folder)
+    document = yaml.safe_load(LIFECYCLES.read_text(encoding="utf-8"))
+    states = document["runs"]["states"]
+    assert state in states
+    first = {state: {"set": states[state].get("set", {})}}
+    document["runs"]["states"] = first | {name: {"set": spec.get("set", {})} for name, spec in states.items()}
+    (folder / "epx-epistemix" / "_lifecycles.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("state", ["QUEUED", "RUNNING", "DONE", "ERROR"])
+def test_the_contract_holds_with_the_runs_in_each_state(state: str, tmp_path: Path, cli: Any) -> None:
+    """``pactstub verify`` of the shipped pact and templates, every run held in one state."""
+    from pactstub.cli import main
+
+    templates = runs_held_in(state, tmp_path / "templates")
+    app = create_app([EPX_PACT], templates=templates)
+    try:
+        client = Client(app)
+        client.post("/jobs/register", data=json.dumps({"tags": []}), headers=HEADERS)
+        client.post("/runs", data=json.dumps({"runRequests": [run_request(123, "a")]}), headers=HEADERS)
+        for _ in range(3):
+            [run] = client.get("/runs?job_id=123", headers=HEADERS).json["runs"]
+            assert run["status"] == state
+    finally:
+        app.close()
+
+    result = cli.invoke(main, ["verify", "--pact", str(EPX_PACT), "--templates", str(templates)])
+    assert result.exit_code == 0, result.output
+    assert "17 passed, 0 failed" in result.output
