@@ -125,7 +125,7 @@ class TestExplainingANoMatch:
     def test_known_path_with_other_method_is_405_with_allow(self, epx: Client) -> None:
         response = epx.delete("/runs")
         assert response.status_code == 405
-        assert set(response.headers["Allow"].split(", ")) == {"GET", "POST", "OPTIONS"}
+        assert set(response.headers["Allow"].split(", ")) == {"GET", "PATCH", "POST", "OPTIONS"}
 
     def test_no_match_status_is_configurable(self, epx_pact: Path) -> None:
         client = Client(create_app([epx_pact], no_match_status=418))
@@ -239,7 +239,7 @@ class TestBuiltInEndpoints:
         body = epx.get("/").json
         assert body is not None
         assert body["name"] == "pactstub"
-        assert body["interactions"] == 8
+        assert body["interactions"] == 17
         assert "POST /jobs" in body["routes"]
         assert body["pacts"][0]["provider"] == "Epistemix"
 
@@ -251,7 +251,10 @@ class TestBuiltInEndpoints:
         listing = epx.get("/_pactstub/interactions").json
         assert listing is not None
         rows = listing["interactions"]
-        assert [r["method"] for r in rows] == ["POST", "POST", "POST", "POST", "POST", "GET", "GET", "GET"]
+        assert [r["method"] for r in rows] == [
+            "POST", "POST", "POST", "POST", "POST", "GET", "GET", "GET",
+            "POST", "PATCH", "GET", "GET", "GET", "GET", "GET", "DELETE", "DELETE",
+        ]  # fmt: skip
 
 
 class TestCors:

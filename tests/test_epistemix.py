@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shutil
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -175,13 +176,16 @@ def test_a_request_the_contract_does_not_allow_gets_a_description(serve: Any, tm
 
 
 def _replay(interaction: dict[str, Any]) -> dict[str, Any]:
+    """The example request; a string body (the retry's form body) goes as it is written."""
     request = interaction["request"]
     query = request.get("query")
+    body = request.get("body")
+    state = {"X-Pact-Provider-State": interaction["providerState"]} if "providerState" in interaction else {}
     return {
         "method": request["method"],
         "path": request["path"] + (f"?{query}" if query else ""),
-        "headers": request.get("headers", {}),
-        "data": json.dumps(request["body"]) if "body" in request else None,
+        "headers": {**request.get("headers", {}), **state},
+        "data": body if isinstance(body, str) else json.dumps(body) if "body" in request else None,
     }
 
 
@@ -232,3 +236,104 @@ def test_list_interactions_shows_the_templates(cli: Any) -> None:
         "epx-epistemix/a-request-to-get-runs-by-job-id.json.j2"
     )
     assert rows["a job input upload request"] is None  # the S3 PUTs answer their example
+
+
+# ---------------------------------------------------------------- what epx 1.2.2 sends
+
+RETRY = "a request to retry ERROR runs, a form body labelled as JSON"
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "body", "interaction"),
+    [
+        # requests' data={"runRequestIds": [...]} form-encodes, and the client's own headers keep JSON
+        ("POST", "/runs/retry", b"runRequestIds=978&runRequestIds=979", RETRY),
+        ("PATCH", "/runs?id=978&id=979", b"", "a request to stop runs"),
+        ("DELETE", "/jobs/124", b"", "a request to delete a job"),
+        ("GET", "/jobs/me", None, "a request for the user's jobs"),
+        (
+            "GET",
+            "/jobs/me?tags=info_job&tags=b&startDate=2024-01-01&endDate=2024-12-31",
+            None,
+            "a request for the user's jobs by tags and dates",
+        ),
+        ("GET", "/jobs?latest=true", None, "a request for the user's latest job"),
+        ("GET", "/jobs?tags=info_job&latest=true", None, "a request for the user's latest job with tags"),
+    ],
+)
+def test_the_contract_accepts_exactly_what_the_client_sends(
+    method: str, target: str, body: bytes | None, interaction: str
+) -> None:
+    """Each request as the real client puts it on the wire: its JSON content type on every
+    call, bodies or none, repeated query parameters."""
+    app = create_app([EPX_PACT])
+    try:
+        response = Client(app).open(target, method=method, data=body, headers=HEADERS)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        [entry] = Client(app).get("/_pactstub/requests").json
+        assert entry["interaction"] == interaction
+    finally:
+        app.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "body", "location"),
+    [
+        ("POST", "/runs/retry", json.dumps({"runRequestIds": [978]}).encode(), "$.body"),
+        ("PATCH", "/runs?id=abc", b"", "query id"),
+        ("GET", "/jobs/me?startDate=yesterday&endDate=2024-12-31&tags=a", None, "query startDate"),
+    ],
+)
+def test_what_the_client_would_not_send_is_refused_naming_the_place(
+    method: str, target: str, body: bytes | None, location: str
+) -> None:
+    app = create_app([EPX_PACT])
+    try:
+        response = Client(app).open(target, method=method, data=body, headers=HEADERS)
+        assert response.status_code == 400
+        assert response.json is not None
+        assert [m["location"] for m in response.json["mismatches"]] == [location]
+    finally:
+        app.close()
+
+
+# ---------------------------------------------------------------- in every state of a run
+
+LIFECYCLES = TEMPLATES / "epx-epistemix" / "_lifecycles.yaml"
+
+
+def runs_held_in(state: str, folder: Path) -> Path:
+    """A copy of the templates whose runs start in ``state`` and stay in any state they
+    are put in: the shipped states, with their ``set`` fields, and no way out of any."""
+    import yaml
+
+    shutil.copytree(TEMPLATES, folder)
+    document = yaml.safe_load(LIFECYCLES.read_text(encoding="utf-8"))
+    states = document["runs"]["states"]
+    assert state in states
+    first = {state: {"set": states[state].get("set", {})}}
+    document["runs"]["states"] = first | {name: {"set": spec.get("set", {})} for name, spec in states.items()}
+    (folder / "epx-epistemix" / "_lifecycles.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("state", ["QUEUED", "RUNNING", "DONE", "ERROR"])
+def test_the_contract_holds_with_the_runs_in_each_state(state: str, tmp_path: Path, cli: Any) -> None:
+    """``pactstub verify`` of the shipped pact and templates, every run held in one state."""
+    from pactstub.cli import main
+
+    templates = runs_held_in(state, tmp_path / "templates")
+    app = create_app([EPX_PACT], templates=templates)
+    try:
+        client = Client(app)
+        client.post("/jobs/register", data=json.dumps({"tags": []}), headers=HEADERS)
+        client.post("/runs", data=json.dumps({"runRequests": [run_request(123, "a")]}), headers=HEADERS)
+        for _ in range(3):
+            [run] = client.get("/runs?job_id=123", headers=HEADERS).json["runs"]
+            assert run["status"] == state
+    finally:
+        app.close()
+
+    result = cli.invoke(main, ["verify", "--pact", str(EPX_PACT), "--templates", str(templates)])
+    assert result.exit_code == 0, result.output
+    assert "17 passed, 0 failed" in result.output

@@ -26,9 +26,18 @@ def test_json_lists_every_interaction_with_what_tells_it_apart(cli: CliRunner, e
         ("GET", "/runs"),
         ("GET", "/runs"),
         ("GET", "/jobs/results"),
+        ("POST", "/runs/retry"),
+        ("PATCH", "/runs"),
+        ("GET", "/jobs/me"),
+        ("GET", "/jobs/me"),
+        ("GET", "/jobs"),
+        ("GET", "/jobs"),
+        ("GET", "/jobs"),
+        ("DELETE", "/jobs/123"),
+        ("DELETE", "/jobs/123"),
     ]
-    assert [r["shadowed_by"] for r in rows] == [None] * 8, "each interaction wins its own example"
-    assert [r["distinguished_by"] for r in rows] == [
+    assert [r["shadowed_by"] for r in rows] == [None] * 17, "each interaction wins its own example"
+    assert [r["distinguished_by"] for r in rows[:8]] == [
         [],
         ["body"],
         ["body"],
@@ -48,7 +57,7 @@ def test_table_has_one_row_per_interaction(cli: CliRunner, epx_pact: Path) -> No
     lines = result.output.strip().splitlines()
     assert lines[0].split()[:3] == ["#", "METHOD", "PATH"]
     assert "SHADOWED BY  APART BY" in lines[0]
-    assert len(lines) == 9
+    assert len(lines) == 18
     assert "/runs?job_id=123" in lines[6]
     assert lines[2].split()[-3:] == ["-", "body", "yes"]
     assert "shadowed" not in result.output

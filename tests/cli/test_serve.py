@@ -56,8 +56,8 @@ def test_serves_the_epistemix_pact_and_says_what_it_loaded(
 def test_the_banner_lists_pacts_interactions_and_routes(serve: Any, epx_pact: Path, tmp_path: Path) -> None:
     server = serve("--pact", str(epx_pact), "--port", "0", "--database-url", f"sqlite:///{tmp_path}/s.db")
     lines = [server.process.stdout.readline() for _ in range(4)]
-    assert "epx-epistemix.json: epx -> Epistemix, 8 interactions" in lines[0]
-    assert "8 interactions on 5 routes" in lines[1]
+    assert "epx-epistemix.json: epx -> Epistemix, 17 interactions" in lines[0]
+    assert "17 interactions on 10 routes" in lines[1]
 
 
 def test_the_original_mocks_environment_variables_still_work(

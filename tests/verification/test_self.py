@@ -28,7 +28,7 @@ def tiny_pact() -> dict[str, Any]:
 def test_the_epistemix_contract_holds_for_the_shipped_templates(cli: CliRunner) -> None:
     result = cli.invoke(main, ["verify", "--pact", str(EPX_PACT), "--templates", str(TEMPLATES)])
     assert result.exit_code == 0, result.output
-    assert "8 passed, 0 failed" in result.output
+    assert "17 passed, 0 failed" in result.output
     assert "✓ a run submission request" in result.output
 
 
@@ -38,7 +38,7 @@ def test_the_epistemix_contract_holds_for_its_examples(
     monkeypatch.chdir(tmp_path)
     result = cli.invoke(main, ["verify", "--pact", str(EPX_PACT)])
     assert result.exit_code == 0, result.output
-    assert "8 passed, 0 failed" in result.output
+    assert "17 passed, 0 failed" in result.output
 
 
 def test_a_pact_without_templates_passes_as_a_library_call() -> None:
@@ -104,4 +104,4 @@ def test_json_report_of_a_self_check(cli: CliRunner, tmp_path: Path, monkeypatch
     assert result.exit_code == 0, result.output
     document = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert document["provider_base_url"] is None
-    assert document["summary"]["total"] == 8
+    assert document["summary"]["total"] == 17
