@@ -17,6 +17,7 @@ from pactstub.cli.options import (
     matching_options,
     with_user_errors,
 )
+from pactstub.cli.sandbox import sandbox_options
 from pactstub.cli.sources import load_from_options, pact_options
 from pactstub.config import Settings, normalise_database_url, split_origins
 from pactstub.errors import ListenError
@@ -147,7 +148,7 @@ def server_options(function: F) -> F:
     envvar="PACTSTUB_MAX_BODY_SIZE",
     help="Largest request body in bytes (413 above).",
 )
-@click.option("--journal-size", type=int, default=200, show_default=True, envvar="PACTSTUB_JOURNAL_SIZE")
+@sandbox_options
 @server_options
 @log_level_option
 @with_user_errors
