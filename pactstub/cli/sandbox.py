@@ -40,7 +40,7 @@ def sandbox_options(function: F) -> F:
             multiple=True,
             metavar="[INTERACTION=]DURATION",
             envvar="PACTSTUB_DELAY",
-            help="Delay answers: 200ms, 1.5s, or a range 50ms-300ms; for one interaction or all (repeatable).",
+            help="Delay answers: 200ms, 1.5s or 50ms-300ms; of one interaction or all (repeatable).",
         ),
         click.option(
             "--fault",
