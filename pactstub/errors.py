@@ -89,6 +89,23 @@ class StoreUnavailable(StoreError):
     exit_code = EXIT_UNAVAILABLE
 
 
+class JsonLimitError(PactstubError, ValueError):
+    """JSON that parses but that pactstub will not take: nested too deeply, a number that is
+    not finite (``NaN``, ``Infinity``, ``1e999``), or a string with a lone surrogate.
+
+    ``location`` is the JSON path inside the document (``$.tags[0]``). It is a
+    :class:`ValueError` too, so code that refuses invalid JSON refuses this as well.
+    """
+
+    def __init__(self, location: str, message: str) -> None:
+        self.location = location
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
 class ConfigError(PactstubError):
     """An option or environment setting has a value pactstub cannot use."""
 

@@ -10,10 +10,10 @@ this module, which computes them from the body actually sent.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any
 
+from pactstub import jsontext
 from pactstub.errors import RequestBodyError
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def frame(
 
 def error_body(status: int, message: str, **details: Any) -> bytes:
     """The JSON document of an error the stub answers on its own: ``{"error", "status", ...}``."""
-    return json.dumps({"error": message, "status": status, **details}).encode("utf-8")
+    return jsontext.dumps_bytes({"error": message, "status": status, **details})
 
 
 def read_body(environ: WSGIEnvironment, limit: int) -> bytes:

@@ -7,13 +7,13 @@ UTF-8; the ``Host`` checked), and what goes out is framed by us alone.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from functools import cache
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
+from pactstub import jsontext
 from pactstub.framing import frame, read_body
 from pactstub.model import ReceivedRequest
 from pactstub.render.response import JSON_TYPE, RenderedResponse
@@ -99,8 +99,9 @@ def base_url(environ: WSGIEnvironment, public_url: str | None) -> str:
 
 
 def json_response(document: Any, status: int, headers: Iterable[tuple[str, str]] = ()) -> RenderedResponse:
-    """A JSON answer of the stub's own (errors, explanations, admin)."""
-    body = json.dumps(document, ensure_ascii=False, default=str).encode("utf-8", "replace")
+    """A JSON answer of the stub's own (errors, explanations, admin); always valid JSON, see
+    :mod:`pactstub.jsontext`."""
+    body = jsontext.dumps_bytes(document)
     return RenderedResponse(status, [("Content-Type", JSON_TYPE), *headers], body)
 
 

@@ -14,7 +14,6 @@ other site's script can read one.
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
@@ -23,9 +22,10 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from pactstub import jsontext
 from pactstub.config import Settings
 from pactstub.contract import Contract
-from pactstub.errors import ConfigError, StoreError, StoreUnavailable
+from pactstub.errors import ConfigError, JsonLimitError, StoreError, StoreUnavailable
 from pactstub.faults import FaultTable
 from pactstub.journal import Journal
 from pactstub.state.documents import DEFAULT_SESSION, check_session
@@ -68,9 +68,7 @@ Endpoint = Callable[[AdminApp, Request], Response]
 
 
 def reply(document: Any, status: int = 200) -> Response:
-    return Response(
-        json.dumps(document, ensure_ascii=False, indent=1, default=str), status=status, content_type=JSON
-    )
+    return Response(jsontext.dumps(document, indent=1), status=status, content_type=JSON)
 
 
 def json_body(request: Request, *, required: bool = True) -> dict[str, Any]:
@@ -81,8 +79,10 @@ def json_body(request: Request, *, required: bool = True) -> dict[str, Any]:
             raise AdminError(400, "the body must be a JSON object")
         return {}
     try:
-        document = json.loads(raw)
-    except (ValueError, RecursionError):
+        document = jsontext.loads(raw.decode("utf-8"))
+    except JsonLimitError as error:
+        raise AdminError(400, f"the body is refused: {error}") from None
+    except ValueError:
         raise AdminError(400, "the body is not JSON") from None
     if not isinstance(document, dict):
         raise AdminError(400, f"the body must be a JSON object, not {type(document).__name__}")

@@ -9,11 +9,11 @@ record along its lifecycle.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from pactstub import jsontext
 from pactstub.admin import AdminApp, AdminError, json_body, reply, session_of
 from pactstub.render.helpers import iso_utc
 from pactstub.state.unit import Record
@@ -32,7 +32,7 @@ def shown(record: Record) -> dict[str, Any]:
 
 def _value(text: str) -> Any:
     try:
-        return json.loads(text)
+        return jsontext.loads(text)
     except ValueError:
         return text
 

@@ -14,9 +14,10 @@ from typing import Any
 
 import click
 
+from pactstub import jsontext
 from pactstub.cli.db import database_url_option, settings_for
 from pactstub.cli.options import with_user_errors
-from pactstub.errors import StoreError
+from pactstub.errors import JsonLimitError, StoreError
 from pactstub.state.store import Store
 
 
@@ -68,15 +69,22 @@ def import_(file: str, database_url: str) -> None:
     click.echo(f"imported {file}")
 
 
+#: An export nests records a few levels below the top; records came from requests.
+_IMPORT_DEPTH = 2 * jsontext.MAX_DEPTH
+
+
 def _read_json(file: str) -> Any:
-    """The file's JSON; a file that is not JSON is a user error naming the file."""
+    """The file's JSON; a file that is not JSON (or JSON nothing may store) is a user error
+    naming the file and, for JSON refused, the JSON path."""
     try:
         if file == "-":
             raw = sys.stdin.read()
         else:
             with open(file, encoding="utf-8") as source:
                 raw = source.read()
-        return json.loads(raw)
+        return jsontext.loads(raw, max_depth=_IMPORT_DEPTH)
+    except JsonLimitError as error:
+        raise StoreError(f"{file}: {error}") from None
     except json.JSONDecodeError as error:
         where = f"line {error.lineno} column {error.colno}"
         raise StoreError(f"{file} is not JSON: {error.msg} at {where}") from None

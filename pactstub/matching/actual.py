@@ -9,12 +9,16 @@ changes them.
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
+from pactstub import jsontext
+from pactstub.errors import JsonLimitError
 from pactstub.model import ReceivedRequest
 from pactstub.wire import parse_form
+
+#: how the media types of JSON bodies end (``application/json``, ``application/*+json``)
+_JSON_MEDIA = ("/json", "+json")
 
 
 class ActualBody:
@@ -24,18 +28,28 @@ class ActualBody:
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        self._json: tuple[object, str | None] | None = None
+        self._json: tuple[object, ValueError | None] | None = None
         self._text: str | None = None
         self._form: dict[str, list[str]] | None = None
         self._xml: ET.Element | str | None = None
 
     def json(self) -> tuple[object, str | None]:
-        """``(value, None)``, or ``(None, error)`` when the bytes are not JSON."""
+        """``(value, None)``, or ``(None, error)`` when the bytes are not JSON (or JSON refused:
+        nested too deeply, a number that is not finite, a lone surrogate; see :mod:`pactstub.jsontext`)."""
+        value, error = self._parsed()
+        return value, None if error is None else str(error)
+
+    def refusal(self) -> JsonLimitError | None:
+        """Why the body, parsed as JSON, is refused whatever the pact says; ``None`` if it is not."""
+        error = self._parsed()[1]
+        return error if isinstance(error, JsonLimitError) else None
+
+    def _parsed(self) -> tuple[object, ValueError | None]:
         if self._json is None:
             try:
-                self._json = (json.loads(self.data.decode("utf-8")), None)
-            except (UnicodeDecodeError, ValueError) as error:
-                self._json = (None, str(error))
+                self._json = (jsontext.loads(self.data.decode("utf-8")), None)
+            except ValueError as error:  # UnicodeDecodeError and JsonLimitError are ValueErrors
+                self._json = (None, error)
         return self._json
 
     def text(self) -> str:
@@ -81,3 +95,9 @@ class ActualRequest:
         self.headers = received_headers(request.headers)
         self.content_type = request.content_type
         self.body = ActualBody(request.body)
+
+    @property
+    def declares_json(self) -> bool:
+        """Whether the request says its body is JSON (its content type)."""
+        media = (self.content_type or "").partition(";")[0].strip().lower()
+        return media.endswith(_JSON_MEDIA)

@@ -9,9 +9,9 @@ calendar check (30 February must fail even though it has the right shape).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 
+from pactstub import jsontext
 from pactstub.model import DateFormat
 
 _ZONE = r"(?:Z|[+-]\d{2}(?::?\d{2})?)"
@@ -177,7 +177,7 @@ def detect_content_type(data: bytes) -> str:
             "application/xml" if not stripped.lower().startswith(("<!doctype html", "<html")) else "text/html"
         )
     try:
-        json.loads(text)
+        jsontext.loads(text)
     except ValueError:
         return "text/plain"
     return "application/json"

@@ -7,7 +7,6 @@ change them for later requests and none has to be copied per request.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl
 
+from pactstub.matching.actual import ActualBody
 from pactstub.model import Interaction, ReceivedRequest
 from pactstub.state.unit import UnitOfWork
 
@@ -34,8 +34,15 @@ def frozen(value: Any) -> Any:
 class RequestView:
     """The parts of a request a template reads, decoded on first use."""
 
-    def __init__(self, request: ReceivedRequest, path_params: Mapping[Any, str | None] | None = None) -> None:
+    def __init__(
+        self,
+        request: ReceivedRequest,
+        path_params: Mapping[Any, str | None] | None = None,
+        parsed: ActualBody | None = None,
+    ) -> None:
         self._request = request
+        #: the body as matching parsed it (parsed once per request, whoever asks first)
+        self._parsed = parsed or ActualBody(request.body)
         #: named groups of the interaction's path regex by name, unnamed ones by position (from 1)
         self.path_params: Mapping[Any, str | None] = path_params or {}
 
@@ -71,12 +78,11 @@ class RequestView:
 
     @cached_property
     def body(self) -> Any:
-        """The body as JSON, or ``None`` when it is empty or not JSON."""
-        text = self.text
-        try:
-            return json.loads(text) if text.strip() else None
-        except (ValueError, RecursionError):
+        """The body as JSON, or ``None`` when it is empty, not JSON or JSON refused (too deep...)."""
+        if not self._request.body.strip():
             return None
+        value, error = self._parsed.json()
+        return None if error else value
 
     @cached_property
     def form(self) -> dict[str, list[str]]:

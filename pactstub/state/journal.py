@@ -16,7 +16,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy.pool import StaticPool
 
+from pactstub import jsontext
 from pactstub.state import sql
 from pactstub.state.models import JOURNAL
 from pactstub.state.store import Store
@@ -62,6 +64,8 @@ class JournalTable:
         self._store = store
         self.rows = rows
         self.max_bytes = max_bytes
+        #: whether other processes may write to it too (a file or a server, not memory)
+        self.shared = not isinstance(store.engine.pool, StaticPool)
         dialect = store.engine.dialect.name
         columns: dict[str, Any] = {c.name: bindparam(c.name) for c in JOURNAL.c if c.name != "id"}
         self._insert = _compiled(sa.insert(JOURNAL).values(columns), dialect)
@@ -82,7 +86,7 @@ class JournalTable:
         """Write a batch in one transaction, then trim the journal to its bounds."""
         rows = []
         for entry in entries:
-            text = json.dumps(entry.entry, ensure_ascii=False)
+            text = jsontext.dumps(entry.entry)
             rows.append(
                 {
                     "session": entry.session,
