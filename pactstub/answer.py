@@ -18,11 +18,11 @@ from typing import Any
 
 from pactstub import __version__
 from pactstub.contract import Contract
-from pactstub.errors import StoreUnavailable, TemplateError
+from pactstub.errors import JsonLimitError, StoreUnavailable, TemplateError
 from pactstub.journal import Candidate
 from pactstub.listing import describe
 from pactstub.matching.http import ActualRequest, match_request, status_allowed
-from pactstub.matching.report import Mismatch
+from pactstub.matching.report import BODY_ROOT, Mismatch
 from pactstub.model import HttpResponse, Interaction, ReceivedRequest
 from pactstub.render.context import RequestView, TemplateContext, frozen, path_params
 from pactstub.render.generators import GeneratorContext
@@ -90,9 +90,13 @@ class Answerer:
     def answer(self, received: ReceivedRequest, asked: Asked) -> Answer:
         contract = self.contract
         prepared = ActualRequest(received)
+        if received.body and prepared.declares_json:  # JSON nothing may read: refused before matching
+            refused = prepared.body.refusal()
+            if refused is not None:
+                return _refused_json(refused)
         chosen = contract.index.choose(prepared, state=asked.state, strict_headers=self._strict)
         if chosen is not None:
-            return self._respond(chosen, received, asked)
+            return self._respond(chosen, prepared, asked)
         routes = contract.index.candidates(received.method, received.path)
         if routes:  # nothing matched: only now work out every reason, for the explanation
             near = [
@@ -100,7 +104,7 @@ class Answerer:
                  + match_request(route.interaction.request, prepared, strict_headers=self._strict))
                 for route in routes
             ]  # fmt: skip
-            return self._no_match(received, asked, near)
+            return self._no_match(prepared, asked, near)
         method = received.method.upper()
         if received.path in contract.builtin and method in ("GET", "HEAD"):
             return Answer(self._builtin_response(received.path))
@@ -117,9 +121,10 @@ class Answerer:
 
     # ---------------------------------------------------------------- matched
 
-    def _respond(self, route: Route, received: ReceivedRequest, asked: Asked) -> Answer:
+    def _respond(self, route: Route, prepared: ActualRequest, asked: Asked) -> Answer:
         """The matched interaction's response; computed once when nothing in it varies."""
         contract = self.contract
+        received = prepared.request
         static = contract.static.get(route.order)
         if static is not None:
             return Answer(static, route)
@@ -134,7 +139,7 @@ class Answerer:
                 contract.static[route.order] = response
             return Answer(response, route)
         context = TemplateContext(
-            request=RequestView(received, path_params(interaction, received.path)),
+            request=RequestView(received, path_params(interaction, received.path), prepared.body),
             interaction=interaction,
             base_url=asked.base_url,
             unit=lambda: self._unit(asked.session),
@@ -189,8 +194,9 @@ class Answerer:
         ]
 
     def _no_match(
-        self, received: ReceivedRequest, asked: Asked, near: list[tuple[Route, list[Mismatch]]]
+        self, prepared: ActualRequest, asked: Asked, near: list[tuple[Route, list[Mismatch]]]
     ) -> Answer:
+        received = prepared.request
         fewest = min(len(m) for _, m in near)
         closest = tuple(
             Candidate(
@@ -214,7 +220,7 @@ class Answerer:
         if template is None:
             return Answer(json_response(explanation, status), problem="mismatch", closest=closest)
         context = TemplateContext(
-            request=RequestView(received),
+            request=RequestView(received, parsed=prepared.body),
             interaction=None,
             base_url=asked.base_url,
             unit=lambda: self._unit(asked.session),
@@ -227,7 +233,7 @@ class Answerer:
             log.error("%s", error)
             failed = {"error": "template failed", **error.to_json(), "no_match": explanation}
             return Answer(
-                json_response(failed, 500), problem="mismatch", closest=closest, detail=error.to_json()
+                json_response(failed, 500), problem="template-failed", closest=closest, detail=error.to_json()
             )
         except StoreUnavailable as error:
             return Answer(unavailable(error), problem="mismatch", closest=closest)
@@ -269,6 +275,14 @@ def _shaped(
     replaced = {name.lower() for name, _ in headers}
     kept = [(name, value) for name, value in response.headers if name.lower() not in replaced]
     return replace(response, status=status or response.status, headers=[*kept, *headers])
+
+
+def _refused_json(error: JsonLimitError) -> Answer:
+    """400 for a JSON body no interaction could be matched against, naming where it goes wrong."""
+    location = BODY_ROOT + error.location[1:]
+    body = {"error": "bad request", "location": location, "message": error.message}
+    detail = {"message": f"{location}: {error.message}"}
+    return Answer(json_response(body, 400), problem="bad-request", detail=detail)
 
 
 def unavailable(error: StoreUnavailable) -> RenderedResponse:

@@ -39,6 +39,8 @@ class Settings:
     pool_size: int = 10
     max_overflow: int = 20
     pool_timeout: float = 30.0
+    #: seconds connecting to PostgreSQL, or one statement, may take before the store counts as unavailable
+    database_timeout: float = 5.0
     #: allowed CORS origins; ``("*",)`` allows any
     cors_origins: tuple[str, ...] = ("*",)
     #: only interactions with a provider state matching this regex are served
@@ -62,6 +64,10 @@ class Settings:
     journal_body_limit: int = 4096
     #: request headers whose values the journal shows as ``***``
     masked_headers: tuple[str, ...] = DEFAULT_MASKED_HEADERS
+    #: seconds one template render may take before it is stopped (answered 500)
+    render_timeout: float = 2.0
+    #: bytes one template render may write (and the largest value one step of it may build)
+    render_max_bytes: int = 1024 * 1024
     #: serve ``GET /health`` and ``GET /`` unless the pact defines them
     builtin_endpoints: bool = True
     #: request header naming the session (its own counters, records, clock and journal)
@@ -99,6 +105,9 @@ class Settings:
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative")
+        for name in ("database_timeout", "render_timeout", "render_max_bytes"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{name} must be more than 0")
         if self.public_url is not None and not re.match(r"^https?://[^/\s]+(/\S*)?$", self.public_url):
             raise ConfigError(f"public_url: {self.public_url!r} is not an http(s) URL")
         if self.admin_token is not None and (not self.admin_token or not self.admin_token.isprintable()):

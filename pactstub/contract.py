@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from pactstub.config import Settings
 from pactstub.model import Interaction, Pact
+from pactstub.render.limits import RenderLimits
 from pactstub.render.response import RenderedResponse
 from pactstub.render.templates import TemplateSet
 from pactstub.routing import Route, RouteIndex
@@ -45,7 +46,8 @@ class Contract:
         """Index the interactions served and bind the templates (``TemplateError`` if they are bad)."""
         served = [i for pact in pacts for i in pact.interactions if _served(i, settings)]
         index = RouteIndex.build(served, strict_headers=settings.strict_headers)
-        templates = TemplateSet.load(settings.templates, pacts)
+        limits = RenderLimits(settings.render_timeout, settings.render_max_bytes)
+        templates = TemplateSet.load(settings.templates, pacts, limits)
         groups: dict[tuple[str, str], set[int]] = defaultdict(set)
         for route in index.routes:
             request = route.interaction.request

@@ -133,6 +133,14 @@ def server_options(function: F) -> F:
     "--pool-timeout", type=float, default=30.0, envvar=["PACTSTUB_POOL_TIMEOUT", "DATABASE_POOL_TIMEOUT"]
 )
 @click.option(
+    "--database-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=Settings().database_timeout,
+    show_default=True,
+    envvar="PACTSTUB_DATABASE_TIMEOUT",
+    help="Seconds PostgreSQL may take to connect or to answer a statement; then 503 with Retry-After.",
+)
+@click.option(
     "--no-match-status",
     type=int,
     default=400,
@@ -147,6 +155,22 @@ def server_options(function: F) -> F:
     show_default=True,
     envvar="PACTSTUB_MAX_BODY_SIZE",
     help="Largest request body in bytes (413 above).",
+)
+@click.option(
+    "--render-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=Settings().render_timeout,
+    show_default=True,
+    envvar="PACTSTUB_RENDER_TIMEOUT",
+    help="Seconds a template render may run; then it is stopped and answered 500 naming the template.",
+)
+@click.option(
+    "--render-max-bytes",
+    type=click.IntRange(min=1),
+    default=Settings().render_max_bytes,
+    show_default=True,
+    envvar="PACTSTUB_RENDER_MAX_BYTES",
+    help="Bytes a template render may write (and the largest value one step of it may build).",
 )
 @sandbox_options
 @server_options

@@ -26,32 +26,37 @@ request values are data, never templates. Consequently a URL is written as
 
 A template that fails, or whose output is not valid JSON (when the pact's
 response is JSON), raises :class:`~pactstub.errors.TemplateError` naming the
-file and, where known, the template line; the app answers it with a 500.
+file and, where known, the template line; the app answers it with a 500. So does
+one that runs longer or writes more than its :class:`~pactstub.render.limits.RenderLimits`
+allow (see :mod:`pactstub.render.limits`). A number that is not finite is written as
+the string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"``, as everywhere the stub writes JSON.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from json import JSONDecodeError
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import jinja2
 from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined
-from jinja2.sandbox import SandboxedEnvironment
 
+from pactstub import jsontext
 from pactstub.errors import StoreError, StoreUnavailable, TemplateError
 from pactstub.model import Interaction, Pact
 from pactstub.render.context import RequestView, TemplateContext, frozen
 from pactstub.render.helpers import Helpers, ResponseChoices, iso_utc
 from pactstub.render.lifecycles import load_lifecycles
+from pactstub.render.limits import LimitedSandbox, RenderLimitReached, RenderLimits, render_within
+from pactstub.state.documents import RecordTooLarge
 from pactstub.state.lifecycle import Lifecycle
 
 log = logging.getLogger("pactstub.templates")
@@ -60,6 +65,7 @@ log = logging.getLogger("pactstub.templates")
 SUFFIX = ".json.j2"
 #: file name (without :data:`SUFFIX`) of a pact's no-match template
 NO_MATCH = "_no_match"
+DEFAULT_LIMITS = RenderLimits()
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _JSON_TYPE = re.compile(r"^application/(.+\+)?json\b|^text/json\b", re.IGNORECASE)
@@ -90,11 +96,12 @@ def to_json(value: Any) -> str:
     """The JSON literal of ``value``: what every ``{{ expression }}`` writes."""
     if isinstance(value, Undefined):
         value._fail_with_undefined_error()
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, default=_json_default)
+    return jsontext.dumps(value, default=_json_default)
 
 
-def _environment(folder: Path) -> SandboxedEnvironment:
-    return SandboxedEnvironment(
+def _environment(folder: Path, limits: RenderLimits) -> LimitedSandbox:
+    return LimitedSandbox(
+        limits,
         loader=jinja2.FileSystemLoader(str(folder), encoding="utf-8", followlinks=False),
         undefined=StrictUndefined,
         finalize=to_json,
@@ -128,10 +135,12 @@ class ResponseTemplate:
         path: Path,
         template: jinja2.Template,
         interaction: Interaction | None = None,
+        limits: RenderLimits = DEFAULT_LIMITS,
     ) -> None:
         #: the file, as reached from the templates folder given
         self.path = path
         self._template = template
+        self._limits = limits
         self._expects_json = _expects_json(interaction)
         # What templates read of the pact, frozen once: no copy per request, no change by a template.
         self._interaction = frozen(_interaction_view(interaction))
@@ -177,18 +186,23 @@ class ResponseTemplate:
 
     def _render(self, variables: dict[str, Any]) -> bytes:
         try:
-            text = self._template.render(variables)
-        except TemplateError:
+            text = render_within(self._template, variables, self._limits)
+        except (TemplateError, StoreUnavailable, RecordTooLarge):  # answered as what they are (503, 413)
             raise
         except Exception as error:  # a template may fail in any way; all become TemplateError
             raise TemplateError(str(self.path), _describe(error), self._line_of(error)) from error
         if not self._expects_json:
-            return text.encode("utf-8")
-        try:
-            document = json.loads(text, parse_constant=_reject_constant)
-        except ValueError as error:
-            raise TemplateError(str(self.path), _invalid_json(text, error)) from error
-        return json.dumps(document, ensure_ascii=False).encode("utf-8")
+            body = jsontext.encode_text(text)
+        else:
+            try:
+                document = jsontext.loads(text)
+            except ValueError as error:
+                raise TemplateError(str(self.path), _invalid_json(text, error)) from error
+            body = jsontext.dumps_bytes(document)
+        if len(body) > self._limits.max_bytes:
+            message = f"the output is {len(body)} bytes, more than the {self._limits.max_bytes} allowed"
+            raise TemplateError(str(self.path), message)
+        return body
 
     def _line_of(self, error: BaseException) -> int | None:
         if isinstance(error, TemplateSyntaxError):  # an {% include %}d partial that fails to compile
@@ -226,18 +240,16 @@ def _example(interaction: Interaction | None) -> Any:
 
 
 def _describe(error: BaseException) -> str:
+    if isinstance(error, RenderLimitReached):
+        return str(error)
     if isinstance(error, TemplateSyntaxError):
         return f"syntax error in {error.name or error.filename}: {error.message}"
     message = str(error) or type(error).__name__
     return f"{type(error).__name__}: {message}"
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _invalid_json(text: str, error: ValueError) -> str:
-    if isinstance(error, json.JSONDecodeError):
+    if isinstance(error, JSONDecodeError):
         lines = text.splitlines() or [""]
         shown = lines[min(error.lineno, len(lines)) - 1].strip()
         if len(shown) > 120:
@@ -281,8 +293,12 @@ class TemplateSet:
     lifecycles: dict[str, Lifecycle] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, folder: Path | str | None, pacts: Sequence[Pact]) -> TemplateSet:
+    def load(
+        cls, folder: Path | str | None, pacts: Sequence[Pact], limits: RenderLimits = DEFAULT_LIMITS
+    ) -> TemplateSet:
         """Find, bind and compile every template under ``folder`` (``None``: no templates).
+
+        Every render is held to ``limits``.
 
         Raises :class:`TemplateError` for a syntax error (file and line), a
         template file that names no interaction, or a folder that is not one.
@@ -292,7 +308,7 @@ class TemplateSet:
         root = Path(folder)
         if not root.is_dir():
             raise TemplateError(str(root), "the templates folder does not exist (or is not a folder)")
-        environment = _environment(root)
+        environment = _environment(root, limits)
         by_pact: dict[str, list[Pact]] = {}
         for pact in pacts:
             by_pact.setdefault(pact.name, []).append(pact)
@@ -324,7 +340,7 @@ class TemplateSet:
             interactions = [i for pact in owners for i in pact.interactions]
             compiled = _compile(environment, root, name)
             if stem == NO_MATCH:
-                result._no_match[pact_name] = ResponseTemplate(root / relative, compiled)
+                result._no_match[pact_name] = ResponseTemplate(root / relative, compiled, limits=limits)
                 continue
             bound = [i for i in interactions if slug(i.description) == stem]
             if not bound:
@@ -335,7 +351,7 @@ class TemplateSet:
                 )
             for interaction in bound:
                 result._by_interaction[(interaction.pact_name, interaction.index)] = ResponseTemplate(
-                    root / relative, compiled, interaction
+                    root / relative, compiled, interaction, limits
                 )
         result.lifecycles = load_lifecycles(root, [pact.name for pact in pacts])
         return result
@@ -354,7 +370,7 @@ class TemplateSet:
         return len(self._by_interaction) + len(self._no_match)
 
 
-def _compile(environment: SandboxedEnvironment, root: Path, name: str) -> jinja2.Template:
+def _compile(environment: LimitedSandbox, root: Path, name: str) -> jinja2.Template:
     try:
         return environment.get_template(name)
     except TemplateSyntaxError as error:
