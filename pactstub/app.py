@@ -127,6 +127,7 @@ class StubApp:
                             pool_size=settings.pool_size,
                             max_overflow=settings.max_overflow,
                             pool_timeout=settings.pool_timeout,
+                            timeout=settings.database_timeout,
                         ),
                         lifecycles=self.contract.lifecycles,
                         seed=settings.seed,
@@ -179,7 +180,18 @@ class StubApp:
     # ----------------------------------------------------------------- WSGI
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        result: Iterable[bytes] = self._wsgi(environ, start_response)
+        started = time.perf_counter()
+        try:
+            result: Iterable[bytes] = self._wsgi(environ, start_response)
+        except ConnectionDropped:
+            raise
+        except Exception as error:  # a bug: still a JSON answer, a journal entry and a log line
+            log.exception("the stub failed on %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+            message = f"the stub failed: {type(error).__name__}"
+            response = web.json_response({"error": "internal error", "message": message}, 500)
+            path = web.decoded_path(environ)
+            problem = "internal-error"
+            return self._refuse(environ, start_response, path, started, response, message, [], problem)
         return result
 
     def _handle(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -227,8 +239,8 @@ class StubApp:
 
     def _with_fault(self, answer: Answer, session: str) -> tuple[Answer, dict[str, Any] | None]:
         """Apply the delay and fault set for the interaction (or ``*``), if any."""
-        if answer.route is None and answer.problem is None:
-            return answer, None  # the stub's own endpoints are never slowed or failed
+        if (answer.route is None and answer.problem is None) or answer.problem == "store-unavailable":
+            return answer, None  # the stub's own endpoints (and a store outage) are never slowed or failed
         description = answer.route.interaction.description if answer.route else None
         try:
             fault = self.faults.for_request(session, description)

@@ -182,15 +182,21 @@ class FaultTable:
         self._read_at = float("-inf")
 
     def _current(self) -> dict[tuple[str, str], Fault]:
+        """The stored faults. When they are merely old, one thread re-reads them while the others go
+        on with those they have, so a store slow to answer slows one request, not all of them; when
+        they were changed (or never read), everyone waits for them."""
         now = time.monotonic()
-        if now - self._read_at >= TTL_S:
-            with self._lock:
+        must = self._read_at == float("-inf")
+        if now - self._read_at >= TTL_S and self._lock.acquire(blocking=must):
+            try:
                 if now - self._read_at >= TTL_S:
                     self._stored = {
                         (row["session"], row["target"]): Fault.from_json(row["config"])
                         for row in self._read_stored()
                     }
                     self._read_at = now
+            finally:
+                self._lock.release()
         return self._stored
 
     def for_request(self, session: str, interaction: str | None) -> Fault | None:

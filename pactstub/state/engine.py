@@ -11,8 +11,10 @@ Every dialect-specific rule is set up here, once per connection:
   ends the test run that relied on those ids anyway. WAL never corrupts the file.
 * **PostgreSQL** sessions are READ COMMITTED whatever the server's default (a counter
   ``UPDATE`` must wait for and then see the other transaction's row, not fail with a
-  serialization error), with a statement timeout, a connect timeout, and a pool that
-  pre-pings, so a database restarted overnight costs nobody a failed request.
+  serialization error), with a statement timeout, a connect timeout, a deadline on every
+  round trip that holds when the server stops answering (:mod:`pactstub.state.pgwait`),
+  and a pool that pre-pings, so a database restarted overnight costs nobody a failed
+  request.
 
 Failures of the driver become :class:`~pactstub.errors.StoreUnavailable` (the database
 cannot be reached: answer 503, retry later) or :class:`~pactstub.errors.StoreError`
@@ -39,6 +41,7 @@ from pactstub.errors import ConfigError, StoreError, StoreUnavailable
 
 __all__ = [
     "DEFAULT_URL",
+    "checkout",
     "SQLITE_BUSY_TIMEOUT_S",
     "DatabaseSettings",
     "create_engine",
@@ -152,10 +155,16 @@ def create_engine(settings: DatabaseSettings) -> Engine:
         "pool_timeout": settings.pool_timeout,
     }
     if url.get_backend_name() == "postgresql":
+        from pactstub.state import pgwait
+
+        pgwait.install()  # a database that stops answering is a timeout, not a hang
         engine = sa.create_engine(
             url,
             pool_pre_ping=True,
-            connect_args={"connect_timeout": max(1, round(settings.timeout))},
+            connect_args={
+                "connect_timeout": max(1, round(settings.timeout)),
+                "connection_factory": pgwait.timed_connection(settings.timeout),
+            },
             **pool,
         )
         _postgres_sessions(engine, settings.timeout)
@@ -175,6 +184,17 @@ def create_engine(settings: DatabaseSettings) -> Engine:
         _sqlite_pragmas(engine)
     _forget_connections_on_fork(engine)
     return engine
+
+
+def checkout(engine: Engine) -> Any:
+    """A pooled DBAPI connection. On PostgreSQL, taking it (a pre-ping, maybe a new
+    connection) waits for an unresponsive database once, not once per attempt."""
+    if engine.dialect.name != "postgresql":
+        return engine.raw_connection()
+    from pactstub.state import pgwait
+
+    with pgwait.shared_deadline():
+        return engine.raw_connection()
 
 
 def _postgres_sessions(engine: Engine, timeout: float) -> None:

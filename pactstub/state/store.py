@@ -29,7 +29,14 @@ from pactstub.state import documents, sql
 from pactstub.state import migrate as migrations
 from pactstub.state.clock import ClockState
 from pactstub.state.documents import DEFAULT_SESSION, StateDocumentError
-from pactstub.state.engine import DEFAULT_URL, DatabaseSettings, create_engine, failure, sqlite_file
+from pactstub.state.engine import (
+    DEFAULT_URL,
+    DatabaseSettings,
+    checkout,
+    create_engine,
+    failure,
+    sqlite_file,
+)
 from pactstub.state.keys import field_key, value_key
 from pactstub.state.lifecycle import Lifecycle
 from pactstub.state.models import CLOCKS, COLLECTIONS, COUNTERS, FAULTS, FIELDS, JOURNAL, RECORDS
@@ -136,7 +143,7 @@ class Store:
             connection: Any = None
             try:
                 context.check_open()
-                connection = context.engine.raw_connection()
+                connection = checkout(context.engine)
                 if write:
                     context.check_file()
                 cursor = connection.cursor()
@@ -160,8 +167,10 @@ class Store:
         return str(statement.compile(dialect=sql.DIALECTS[self._context.dialect]()))
 
     def ping(self) -> None:
-        """Raise :class:`~pactstub.errors.StoreUnavailable` unless the database answers now."""
+        """Raise :class:`~pactstub.errors.StoreUnavailable` unless the database answers now
+        (and a SQLite file is still the one the store opened)."""
         with self.transaction() as cursor:
+            self._context.check_file()
             cursor.execute("SELECT 1")
             cursor.fetchall()
 

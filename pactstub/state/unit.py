@@ -33,7 +33,7 @@ from pactstub.errors import StoreError, StoreUnavailable
 from pactstub.state import documents, lifecycle, sql
 from pactstub.state.clock import ClockCache, ClockState
 from pactstub.state.documents import DEFAULT_SESSION, MAX_ID
-from pactstub.state.engine import failure
+from pactstub.state.engine import checkout, failure
 from pactstub.state.keys import field_key, value_key
 from pactstub.state.lifecycle import Lifecycle
 
@@ -175,7 +175,7 @@ class UnitOfWork:
             if self._cursor is None:
                 self._context.check_open()
                 self._hold(self._context.lock)
-                self._connection = self._context.engine.raw_connection()
+                self._connection = checkout(self._context.engine)
                 self._cursor = self._connection.cursor()
             if write and not self._writing:
                 self._begin_write()
