@@ -7,6 +7,12 @@ journal and one reset. A request never waits for the database on its account: en
 are queued and written in batches by a background thread, and whoever reads the
 journal first writes what this process still holds.
 
+Other processes' queues cannot be written from here, but each is written within
+:data:`_FLUSH_DELAY_S` plus the time of the write. So on a store other processes may
+share (a file or a server, not memory), a read or a reset first lets
+:data:`SETTLE_S` pass: the entries of requests answered before it, by any worker,
+are then in the table, read or cleared with the rest.
+
 What an entry keeps of a request is bounded: credentials are masked, a body is kept up
 to a number of bytes (and marked truncated beyond it).
 """
@@ -23,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pactstub.errors import StoreError
+from pactstub.errors import StoreError, StoreUnavailable
 from pactstub.matching.report import Mismatch
 from pactstub.state.journal import JournalFilter, JournalRow, JournalTable
 
@@ -36,7 +42,9 @@ MASK = "***"
 #: Entries held in memory while the store cannot take them (the oldest are dropped beyond).
 _MAX_PENDING = 10_000
 #: How long a queued entry may wait before the writer writes it, in seconds.
-_FLUSH_DELAY_S = 0.05
+_FLUSH_DELAY_S = 0.01
+#: How long a read or reset of a shared journal lets other processes' writers catch up.
+SETTLE_S = 0.05
 #: How long the writer thread waits for new entries before it ends.
 _IDLE_S = 1.0
 
@@ -122,7 +130,8 @@ class JournalEntry:
     #: why the request was not answered as the pact says (``None``: it was). One of
     #: ``not-found``, ``method-not-allowed``, ``mismatch``, ``template-failed``,
     #: ``store-unavailable``, ``bad-request`` (a session or Host it cannot use, a record
-    #: too large), ``transport`` (refused for how it was sent: framing, size, timeout)
+    #: too large, JSON refused), ``transport`` (refused for how it was sent: framing, size,
+    #: timeout), ``internal-error`` (a fault of the stub itself)
     problem: str | None = None
     closest: tuple[Candidate, ...] = ()
     #: for a failed template: its file, line and message
@@ -189,17 +198,20 @@ class JournalEntry:
             where = f"{self.detail.get('template')}" + (
                 f":{self.detail['line']}" if self.detail.get("line") else ""
             )
-            return (
-                f"{target}: the template {where} of {self.interaction!r} failed: {self.detail.get('message')}"
-            )
-        if self.problem in ("store-unavailable", "bad-request", "transport"):
+            whose = f"of {self.interaction!r}" if self.interaction else "for a request nothing matched"
+            failed = f"{target}: the template {where} {whose} failed: {self.detail.get('message')}"
+            return "\n".join([failed, *self._closest_lines()])
+        if self.problem in ("store-unavailable", "bad-request", "transport", "internal-error"):
             reason = (self.detail or {}).get("message", self.problem)
             return f"{target}: {reason}"
-        lines = [f"{target}: no interaction matched"]
+        return "\n".join([f"{target}: no interaction matched", *self._closest_lines()])
+
+    def _closest_lines(self) -> list[str]:
+        lines = []
         for candidate in self.closest:
             lines.append(f"  closest: {candidate.label}")
             lines.extend(f"    {mismatch}" for mismatch in candidate.mismatches)
-        return "\n".join(lines)
+        return lines
 
 
 class Journal:
@@ -249,7 +261,7 @@ class Journal:
                 return
             try:
                 self._table().append([_row(entry) for entry in batch])
-            except StoreError as error:
+            except StoreUnavailable as error:
                 with self._wake:
                     self._pending.extendleft(reversed(batch))
                     while len(self._pending) > _MAX_PENDING:
@@ -260,6 +272,9 @@ class Journal:
                 if not quietly:
                     raise
                 return
+            except StoreError as error:  # the store refused these entries: kept, they would block the rest
+                log.error("%d journal entries could not be written and are dropped: %s", len(batch), error)
+                return
             if self._failing:
                 log.warning("the journal is written again")
             self._failing = False
@@ -267,16 +282,22 @@ class Journal:
     def entries(self, selection: JournalFilter | None = None) -> list[JournalEntry]:
         """The entries selected, oldest first, this process's queued ones included."""
         self.flush()
-        rows = self._table().read(selection or JournalFilter())
+        table = self._table()
+        if table.shared:
+            time.sleep(SETTLE_S)
+        rows = table.read(selection or JournalFilter())
         return [JournalEntry.from_json(document) for _, document in rows]
 
     def clear(self, session: str | None = None) -> None:
         """Forget the entries (of one session); queued ones of that session too."""
+        table = self._table()
+        if table.shared:
+            time.sleep(SETTLE_S)
         with self._write_lock, self._wake:
             kept = [e for e in self._pending if session is not None and e.session != session]
             self._pending.clear()
             self._pending.extend(kept)
-        self._table().clear(session)
+        table.clear(session)
 
     def close(self) -> None:
         """Write what is queued (if the store lets us) and stop the writer thread."""

@@ -106,3 +106,31 @@ def test_ids_stay_unique_and_contiguous_across_workers(serve: Any, database_url:
             runs = json.loads(response.read())["runs"]
         assert [(r["id"], r["jobId"]) for r in runs] == [(run, job)]
     assert server.stop() == 0
+
+
+def test_workers_share_one_journal_and_one_reset(serve: Any, tmp_path: Any) -> None:
+    """Each request lands on whichever worker accepts it; every read sees every request."""
+    import urllib.request
+
+    server = serve(
+        "--pact", str(EPX_PACT), "--database-url", f"sqlite:///{tmp_path / 'w.sqlite3'}",
+        "--workers", "2", "--port", "0", "--log-level", "warning",
+    )  # fmt: skip
+
+    def fetch(path: str, method: str = "GET") -> Any:
+        request = urllib.request.Request(f"{server.url}{path}", method=method)  # one connection each
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as refused:  # the runs asked for without the pact's headers
+            return json.loads(refused.read())
+
+    for job in range(20):  # both workers take some
+        fetch(f"/runs?job_id={job}")
+    journals = [fetch("/_pactstub/requests") for _ in range(10)]
+    assert [len(entries) for entries in journals] == [20] * 10
+    assert sorted(entry["query"] for entry in journals[0]) == sorted(f"job_id={job}" for job in range(20))
+    for job in range(20):  # the last of these may still wait in either worker's queue
+        fetch(f"/runs?job_id={job}")
+    fetch("/_pactstub/reset", method="POST")
+    assert [len(fetch("/_pactstub/requests")) for _ in range(10)] == [0] * 10

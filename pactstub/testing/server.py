@@ -299,7 +299,8 @@ class StubServer:
     def assert_called(
         self, description: str, times: int | None = None, *, pact: str | None = None
     ) -> list[JournalEntry]:
-        """Assert the interaction ``description`` answered at least once, or exactly ``times`` times.
+        """Assert the interaction ``description`` answered at least once, or exactly ``times`` times,
+        and that none of its answers failed (a template that failed answered 500, not as the pact says).
 
         ``pact`` (a pact file's stem) picks among interactions of several pacts with
         the same description. Returns the requests it answered.
@@ -309,6 +310,11 @@ class StubServer:
             names = "\n".join(f"  {name!r}" for name in sorted(served))
             raise AssertionError(f"no interaction is described {description!r}; the stub serves:\n{names}")
         calls = self.calls(description, pact=pact)
+        failed = [entry for entry in calls if not entry.matched]
+        if failed:
+            head = f"{len(failed)} of the {len(calls)} calls of {description!r} failed:"
+            accounts = [_numbered(n, e.explain(), f" (answered {e.status})") for n, e in enumerate(failed, 1)]
+            raise AssertionError("\n".join([head, *accounts]))
         if (times is None and calls) or len(calls) == times:
             return calls
         wanted = "at least once" if times is None else _times(times)
