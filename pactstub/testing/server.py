@@ -37,6 +37,8 @@ TEST_JOURNAL_SIZE = 10_000
 STOP_TIMEOUT_S = 5.0
 #: How often the accept loop looks for a shutdown request; bounds ``stop()``'s latency.
 POLL_INTERVAL_S = 0.05
+#: The problems of a request that no interaction matched (the others: one answered, and failed).
+_NO_MATCH = frozenset({"mismatch", "not-found", "method-not-allowed"})
 #: How long a connection may wait for its client before it is closed.
 CONNECTION_TIMEOUT_S = 30.0
 
@@ -337,7 +339,10 @@ def describe_unmatched(entries: Iterable[JournalEntry], crashes: Iterable[_Crash
     blocks: list[str] = []
     if entries:
         noun = "request" if len(entries) == 1 else "requests"
-        blocks.append(f"{len(entries)} {noun} to the pact stub matched no interaction:")
+        missed = all(entry.problem in _NO_MATCH for entry in entries)
+        verb = "was" if len(entries) == 1 else "were"
+        what = "matched no interaction" if missed else f"{verb} not answered as the pact says"
+        blocks.append(f"{len(entries)} {noun} to the pact stub {what}:")
         blocks.extend(
             _numbered(n, entry.explain(), f" (answered {entry.status})") for n, entry in enumerate(entries, 1)
         )

@@ -193,7 +193,11 @@ def test_an_in_memory_store_cannot_be_shared_by_workers(cli: CliRunner, epx_pact
 
 def test_every_option_shows_its_environment_variable_in_help(cli: CliRunner) -> None:
     serve_help = cli.invoke(main, ["serve", "--help"], terminal_width=200).output
-    for variable in ("PACTSTUB_PORT", "PACTSTUB_TIMEOUT", "PACTSTUB_TLS_CERT", "PACTSTUB_MAX_BODY_SIZE"):
+    for variable in (
+        "PACTSTUB_PORT", "PACTSTUB_TIMEOUT", "PACTSTUB_TLS_CERT", "PACTSTUB_MAX_BODY_SIZE",
+        "PACTSTUB_DATABASE_TIMEOUT", "PACTSTUB_RENDER_TIMEOUT", "PACTSTUB_RENDER_MAX_BYTES",
+        "PACTSTUB_ADMIN_TOKEN", "PACTSTUB_PUBLIC_URL", "PACTSTUB_TRUSTED_PROXIES",
+    ):  # fmt: skip
         assert f"env var: {variable}" in serve_help or f", {variable}" in serve_help, variable
     db_help = cli.invoke(main, ["db", "upgrade", "--help"], terminal_width=200).output
     assert "env var: PACTSTUB_DATABASE_URL" in db_help

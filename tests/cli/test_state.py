@@ -101,3 +101,25 @@ def test_import_of_a_missing_file(url: str, tmp_path: Path) -> None:
     result = run("state", "import", str(tmp_path / "absent.json"), "--database-url", url)
     assert result.exit_code == 2
     assert "does not exist" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"counters": ' + "[" * 100_000 + "]" * 100_000 + "}", "$: nested deeper than 512 levels"),
+        ('{"counters": [], "records": [{"data": {"x": NaN}}]}', "$.records[0].data.x: NaN is not a JSON"),
+        ('{"counters": [{"name": "\\ud800"}]}', "$.counters[0].name: a string with a lone surrogate"),
+    ],
+    ids=["deep", "nan", "lone-surrogate"],
+)
+def test_import_of_json_nothing_may_store_exits_2_naming_the_path(
+    url: str, tmp_path: Path, text: str, message: str
+) -> None:
+    odd = tmp_path / "odd.json"
+    odd.write_text(text, encoding="utf-8")
+    before = snapshot(url)
+    result = run("state", "import", str(odd), "--database-url", url)
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"pactstub: error: {odd}: {message}")
+    assert snapshot(url) == before

@@ -1,0 +1,67 @@
+"""What the journal keeps of a request: credentials masked, bodies cut to a size, bounded in bytes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from werkzeug.test import Client
+
+from pactstub import create_app
+from tests.conftest import EPX_PACT
+from tests.hostile import EPX_HEADERS
+
+SECRETS = {
+    "Authorization": "Basic dXNlcjpwYXNz",
+    "Cookie": "session=abc",
+    "X-Api-Key": "key-123",
+    "X-Team-Secret": "team-456",
+}
+
+
+def journaled_headers(**options: Any) -> dict[str, str]:
+    app = create_app([EPX_PACT], **options)
+    client = Client(app, use_cookies=False)  # the Cookie header goes as written
+    client.post("/jobs/register", data=json.dumps({"tags": ["a"]}), headers={**EPX_HEADERS, **SECRETS})
+    entries = client.get("/_pactstub/requests").json
+    app.close()
+    assert entries is not None
+    return dict(entries[-1]["request"]["headers"])
+
+
+def test_credential_headers_are_masked_by_default() -> None:
+    headers = journaled_headers()
+    masked = ("Authorization", "Cookie", "X-Api-Key", "Offline-Token")
+    assert {name: headers[name] for name in masked} == dict.fromkeys(masked, "***")
+    assert headers["X-Team-Secret"] == "team-456"
+    assert headers["Fredcli-Version"] == "0.4.0"
+
+
+def test_the_masked_headers_can_be_chosen() -> None:
+    headers = journaled_headers(masked_headers=["X-Team-Secret", "authorization"])
+    assert (headers["X-Team-Secret"], headers["Authorization"]) == ("***", "***")
+    assert headers["Offline-Token"] == EPX_HEADERS["Offline-Token"]
+
+
+def test_a_body_is_kept_up_to_the_limit_and_marked_cut() -> None:
+    app = create_app([EPX_PACT], journal_body_limit=16)
+    body = json.dumps({"tags": ["x" * 100]})
+    Client(app).post("/jobs/register", data=body, headers=EPX_HEADERS)
+    (entry,) = app.journal.entries()
+    app.close()
+    assert entry.request.body == body[:16]
+    assert (entry.request.body_size, entry.request.body_truncated) == (len(body), True)
+
+
+def test_the_journal_is_bounded_in_bytes_keeping_the_newest() -> None:
+    app = create_app([EPX_PACT], journal_bytes=20_000, journal_body_limit=4096)
+    client = Client(app)
+    for index in range(40):
+        big = json.dumps({"tags": [f"{index:02}" + "x" * 5_000_000]})
+        client.post("/jobs/register", data=big, headers=EPX_HEADERS)
+    entries = app.journal.entries()
+    total, size = app.journal_table.totals()
+    app.close()
+    assert size <= 20_000
+    assert 1 < total < 40
+    assert [entry.request.body[11:13] for entry in entries] == [f"{i:02}" for i in range(40 - total, 40)]
