@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -103,22 +104,25 @@ def start_pactstub(
     server: str = "pactstub",
     cpus: str | None = SERVER_CPUS,
     log_dir: Path,
+    port: int = 0,
+    extra: Sequence[str] = (),
 ) -> Server:
     """``pactstub serve --port 0`` and wait for its ``serving http://...`` line.
 
     ``server`` is a key of :data:`PACTSTUB_SERVERS`. Logging is at ``error`` so the
     per-request log line (and the miss's warning) is not what is measured; the Rust
-    stub is silenced the same way. The server runs in ``log_dir``, not the checkout:
+    stub is silenced the same way. ``port`` 0 picks a free one; ``extra`` are more
+    ``pactstub serve`` options. The server runs in ``log_dir``, not the checkout:
     ``pactstub serve`` uses a ``templates/`` folder of its working directory by
     default, which would turn the static figures into template figures.
     """
     executable = Path(sys.executable).with_name("pactstub")
-    command = [str(executable), "serve", "--pact", str(pact), "--port", "0", "--host", HOST]
+    command = [str(executable), "serve", "--pact", str(pact), "--port", str(port), "--host", HOST]
     command += ["--database-url", database_url, "--workers", str(workers), "--log-level", "error"]
     command += ["--server", PACTSTUB_SERVERS[server]]
     if templates is not None:
         command += ["--templates", str(templates)]
-    return _start_announcing(server, command, cpus, log_dir)
+    return _start_announcing(server, [*command, *extra], cpus, log_dir)
 
 
 def _start_announcing(name: str, command: list[str], cpus: str | None, log_dir: Path) -> Server:

@@ -15,8 +15,8 @@ from sqlalchemy.engine import make_url
 
 ENV = "PACTSTUB_BENCH_POSTGRES_URL"
 DEFAULT_DATABASE = "pactstub_bench"
-#: pactstub's tables (``migrations/versions/0001_initial.py``) and its Alembic version table
-TABLES = ("pactstub_records", "pactstub_counters", "pactstub_alembic_version")
+#: what every table of pactstub's (its Alembic version table too) is named like
+TABLE_PREFIX = "pactstub_"
 
 
 def bench_url(database: str = DEFAULT_DATABASE) -> str | None:
@@ -41,8 +41,9 @@ def drop_tables(url: str) -> None:
     engine = sa.create_engine(_psycopg2(url))
     try:
         with engine.begin() as connection:
-            for table in TABLES:
-                connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+            for table in sa.inspect(connection).get_table_names():
+                if table.startswith(TABLE_PREFIX):
+                    connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
     finally:
         engine.dispose()
 

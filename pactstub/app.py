@@ -180,18 +180,7 @@ class StubApp:
     # ----------------------------------------------------------------- WSGI
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        started = time.perf_counter()
-        try:
-            result: Iterable[bytes] = self._wsgi(environ, start_response)
-        except ConnectionDropped:
-            raise
-        except Exception as error:  # a bug: still a JSON answer, a journal entry and a log line
-            log.exception("the stub failed on %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
-            message = f"the stub failed: {type(error).__name__}"
-            response = web.json_response({"error": "internal error", "message": message}, 500)
-            path = web.decoded_path(environ)
-            problem = "internal-error"
-            return self._refuse(environ, start_response, path, started, response, message, [], problem)
+        result: Iterable[bytes] = self._wsgi(environ, start_response)
         return result
 
     def _handle(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

@@ -131,7 +131,7 @@ class JournalEntry:
     #: ``not-found``, ``method-not-allowed``, ``mismatch``, ``template-failed``,
     #: ``store-unavailable``, ``bad-request`` (a session or Host it cannot use, a record
     #: too large, JSON refused), ``transport`` (refused for how it was sent: framing, size,
-    #: timeout), ``internal-error`` (a fault of the stub itself)
+    #: timeout)
     problem: str | None = None
     closest: tuple[Candidate, ...] = ()
     #: for a failed template: its file, line and message
@@ -201,7 +201,7 @@ class JournalEntry:
             whose = f"of {self.interaction!r}" if self.interaction else "for a request nothing matched"
             failed = f"{target}: the template {where} {whose} failed: {self.detail.get('message')}"
             return "\n".join([failed, *self._closest_lines()])
-        if self.problem in ("store-unavailable", "bad-request", "transport", "internal-error"):
+        if self.problem in ("store-unavailable", "bad-request", "transport"):
             reason = (self.detail or {}).get("message", self.problem)
             return f"{target}: {reason}"
         return "\n".join([f"{target}: no interaction matched", *self._closest_lines()])

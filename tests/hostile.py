@@ -5,12 +5,15 @@ hypothesis strategy of many more: the Epistemix pact's own requests with one par
 replaced by something odd (a value JSON cannot carry, nesting too deep, a header with
 control characters, another content type, a query with broken escapes), and requests
 made up from scratch. :func:`raw` writes one as HTTP/1.1 bytes for a real socket;
-:func:`problems` says what is wrong with an answer (a 5xx, a body that is not JSON).
+:func:`exchange` sends it and reads the answer; :func:`problems` says what is wrong with
+an answer (a 5xx, a body that is not JSON). ``bench/reliability.py`` counts with them too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -19,6 +22,7 @@ from hypothesis import strategies as st
 
 from pactstub import load_pacts
 from tests.conftest import EPX_PACT, S3_PACT
+from tests.server.wire import connect, read_reply
 
 EPX_HEADERS = {
     "Offline-Token": "Bearer hostile-token",
@@ -195,7 +199,9 @@ def made_up(draw: st.DrawFn) -> Hostile:
     query = draw(QUERIES)
     target = path + ("?" + "&".join(f"k{a}=v{b}" for a, b in query) if query else "")
     body = draw(odd_json() | st.binary(max_size=40))
-    return Hostile(draw(METHODS), target, draw(MADE_UP_HEADERS), body)
+    # admin paths are only read: a DELETE of the journal would start its numbering again
+    method = draw(st.sampled_from(["GET", "HEAD"]) if path in ADMIN_READS else METHODS)
+    return Hostile(method, target, draw(MADE_UP_HEADERS), body)
 
 
 def requests() -> st.SearchStrategy[Hostile]:
@@ -212,6 +218,22 @@ def raw(request: Hostile) -> bytes:
         headers["Content-Length"] = str(len(request.body))
     lines = [f"{request.method} {request.target} HTTP/1.1", *(f"{k}: {v}" for k, v in headers.items())]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + request.body
+
+
+def exchange(url: str, request: Hostile) -> tuple[int, str | None, bytes] | None:
+    """Send ``request`` on a new connection; ``None`` when the server closes it without a word."""
+    with connect(url, timeout=10) as sock:
+        with contextlib.suppress(OSError):  # answered and closed before all was sent
+            sock.sendall(raw(request))
+        try:
+            reply = read_reply(sock, head=request.method == "HEAD")
+        except ConnectionResetError:
+            return None
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    if reply is None:
+        return None
+    return reply.status, reply.header("content-type"), reply.body
 
 
 def problems(status: int, content_type: str | None, body: bytes) -> list[str]:

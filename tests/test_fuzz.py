@@ -7,9 +7,7 @@ all, in seconds: the examples are bounded and the database is in memory or a loc
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +18,7 @@ from werkzeug.test import Client
 from pactstub import create_app
 from pactstub.journal import JournalFilter
 from tests.conftest import EPX_PACT, S3_PACT, TEMPLATES, ServeProcess
-from tests.hostile import HAND_WRITTEN, Hostile, problems, raw, requests
-from tests.server.wire import connect, read_reply
+from tests.hostile import HAND_WRITTEN, Hostile, exchange, problems, requests
 
 IN_PROCESS_EXAMPLES = 800
 OVER_THE_WIRE_EXAMPLES = 400
@@ -52,22 +49,6 @@ def test_in_process(templates: Path | None) -> None:
         settings(FUZZ, max_examples=IN_PROCESS_EXAMPLES)(given(requests())(answered))()
     finally:
         app.close()
-
-
-def exchange(url: str, request: Hostile) -> tuple[int, str | None, bytes] | None:
-    """Send ``request`` on a new connection; ``None`` when the server closes it without a word."""
-    with connect(url, timeout=10) as sock:
-        with contextlib.suppress(OSError):  # answered and closed before all was sent
-            sock.sendall(raw(request))
-        try:
-            reply = read_reply(sock, head=request.method == "HEAD")
-        except ConnectionResetError:
-            return None
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-    if reply is None:
-        return None
-    return reply.status, reply.header("content-type"), reply.body
 
 
 def journal_after(url: str, sequence: int) -> list[dict[str, Any]]:
