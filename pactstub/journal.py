@@ -42,9 +42,9 @@ MASK = "***"
 #: Entries held in memory while the store cannot take them (the oldest are dropped beyond).
 _MAX_PENDING = 10_000
 #: How long a queued entry may wait before the writer writes it, in seconds.
-_FLUSH_DELAY_S = 0.01
+_FLUSH_DELAY_S = 0.05
 #: How long a read or reset of a shared journal lets other processes' writers catch up.
-SETTLE_S = 0.05
+SETTLE_S = 0.12
 #: How long the writer thread waits for new entries before it ends.
 _IDLE_S = 1.0
 

@@ -20,6 +20,7 @@ it was), a lone surrogate as U+FFFD. The output is always JSON and always UTF-8.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -119,15 +120,20 @@ def dumps(value: Any, *, indent: int | None = None, default: Callable[[Any], Any
 
     ``default`` turns values JSON has no type for into ones it has (``str`` by default).
     """
-    options: dict[str, Any] = {"ensure_ascii": False, "allow_nan": False, "indent": indent}
     try:
-        text = json.dumps(value, default=default, **options)
+        text = _encoder(indent, default).encode(value)
     except ValueError:  # a number that is not finite somewhere
         converted = None if default is None else _finite_default(default)
-        text = json.dumps(_finite(value), default=converted, **options)
+        text = _encoder(indent, converted).encode(_finite(value))
     if not text.isascii() and _SURROGATE.search(text):
         text = _SURROGATE.sub("\ufffd", text)
     return text
+
+
+@functools.lru_cache(maxsize=64)
+def _encoder(indent: int | None, default: Callable[[Any], Any] | None) -> json.JSONEncoder:
+    """An encoder per set of options, made once (``json.dumps`` makes one per call)."""
+    return json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=indent, default=default)
 
 
 def dumps_bytes(

@@ -45,6 +45,8 @@ MAX_INT_BITS = 1 << 16
 _GUARD = "pactstub_loop_guard"
 #: When the render running in this thread (or task) must end, on ``time.monotonic()``'s clock.
 _DEADLINE: ContextVar[float | None] = ContextVar("pactstub_render_deadline", default=None)
+#: How many output chunks go by between two looks at the clock (loops look at every step).
+_CLOCK_EVERY = 32
 #: A ``%`` conversion's width and precision (``%-10.3f``, ``%*d``).
 _PRINTF = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d+))?")
 #: A ``str.format`` field's width and precision (``{:>10}``, ``{0:.3}``).
@@ -112,12 +114,12 @@ def render_within(template: jinja2.Template, variables: Mapping[str, Any], limit
     try:
         chunks = template.generate(variables)
         with closing(chunks):  # type: ignore[type-var]  # a generator: close() runs its cleanup
-            for chunk in chunks:
+            for count, chunk in enumerate(chunks, 1):
                 parts.append(chunk)
                 written += len(chunk)
                 if written > limits.max_bytes:
                     raise RenderLimitReached(f"the output is larger than {limits.max_bytes} bytes")
-                if time.monotonic() > deadline:
+                if not count % _CLOCK_EVERY and time.monotonic() > deadline:
                     raise _late(limits.timeout_s)
     finally:
         _DEADLINE.reset(token)
