@@ -18,6 +18,11 @@ does not depend on the size of the store.
     python -m bench.store_scaling                     # 2,000 and 100,000 records
     python -m bench.store_scaling --sizes 2000,100000,1000000
     python -m bench.store_scaling --postgres-url postgresql://postgres@127.0.0.1:5432/postgres
+
+Two measurements behind choices of the state package:
+
+    python -m bench.store_scaling --compare-execution   # SQLAlchemy Connection.execute vs compiled SQL
+    python -m bench.store_scaling --compare-locks       # concurrent SQLite writers with/without the lock
 """
 
 from __future__ import annotations
@@ -122,12 +127,91 @@ def measure(url: str, records: int, count: int) -> dict[str, float]:
         app.close()
 
 
+def compare_execution(folder: Path, transactions: int = 3000) -> None:
+    """The same two statements in one transaction (a counter bump, a record insert): through
+    SQLAlchemy's ``Connection.execute``, and compiled once and run on the driver's cursor."""
+    import sqlalchemy as sa
+
+    from pactstub.state import sql
+    from pactstub.state.store import Store
+
+    with Store(f"sqlite:///{folder}/execution.sqlite3") as store:
+        store.next_value("n")
+        statements = sql.statements("sqlite")
+        values = {"session": "default", "collection": "c", "data": "{}", "now": 0}
+        names = {"session": "default", "name": "n"}
+        bump, insert = sa.text(statements.bump_counter), sa.text(statements.insert_record)
+        with store.engine.connect() as connection:
+            started = time.perf_counter()
+            for n in range(transactions):
+                with connection.begin():
+                    connection.execute(bump, names).scalar_one()
+                    connection.execute(insert, {**values, "id": n + 1})
+            through_sqlalchemy = (time.perf_counter() - started) / transactions * 1e6
+        raw = store.engine.raw_connection()
+        cursor = raw.cursor()
+        started = time.perf_counter()
+        for n in range(transactions):
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute(statements.bump_counter, names)
+            cursor.fetchone()
+            cursor.execute(statements.insert_record, {**values, "id": transactions + n + 1})
+            raw.commit()
+        on_the_driver = (time.perf_counter() - started) / transactions * 1e6
+        raw.close()
+    print(
+        f"counter bump + record insert, one transaction: Connection.execute {through_sqlalchemy:.0f} µs, "
+        f"compiled SQL on the driver's cursor {on_the_driver:.0f} µs"
+    )
+
+
+def compare_locks(folder: Path, threads: int = 8, saves: int = 300) -> None:
+    """Threads of one process saving records at once: queueing on a lock or in SQLite's busy handler."""
+    import threading
+    from contextlib import nullcontext
+
+    from pactstub.state.store import Store
+
+    for label, locked in (("process write lock", True), ("SQLite busy handler only", False)):
+        with Store(f"sqlite:///{folder}/locks-{locked}.sqlite3") as store:
+            if not locked:
+                store._context.write_lock = nullcontext()  # what the store did without its lock
+            times: list[float] = []
+
+            def work(store: Store = store, times: list[float] = times) -> None:
+                for n in range(saves):
+                    started = time.perf_counter()
+                    with store.unit() as unit:
+                        unit.save("c", {"n": n, "id_": unit.next_value("n")})
+                    times.append(time.perf_counter() - started)
+
+            workers = [threading.Thread(target=work) for _ in range(threads)]
+            started = time.perf_counter()
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            took = time.perf_counter() - started
+            times.sort()
+            p50, p99 = times[len(times) // 2] * 1000, times[int(len(times) * 0.99)] * 1000
+            print(f"{label:<26} {threads * saves / took:>7,.0f} saves/s  p50 {p50:.2f} ms  p99 {p99:.2f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Templated request latency as the store grows.")
     parser.add_argument("--sizes", default="2000,100000", help="records in the store, comma-separated")
     parser.add_argument("--requests", type=int, default=300, help="requests timed per row (the median)")
     parser.add_argument("--postgres-url", help="a PostgreSQL server to measure on as well")
+    parser.add_argument("--compare-execution", action="store_true", help="only the execution comparison")
+    parser.add_argument("--compare-locks", action="store_true", help="only the lock comparison")
     options = parser.parse_args()
+    if options.compare_execution or options.compare_locks:
+        with tempfile.TemporaryDirectory() as folder:
+            if options.compare_execution:
+                compare_execution(Path(folder))
+            if options.compare_locks:
+                compare_locks(Path(folder))
+        return
     sizes = [int(size) for size in options.sizes.split(",")]
     databases = ["sqlite"] + (["postgres"] if options.postgres_url else [])
     heading = ("database", "records", "import s", "request", "median µs", "x smallest")

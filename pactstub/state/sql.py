@@ -2,9 +2,9 @@
 
 A templated request runs a handful of short statements. Executing them through
 SQLAlchemy's ``Connection.execute`` cost about 15 µs each on top of the driver (cache
-key, parameter processing, result wrapping: 57 µs for a counter bump plus an insert in
-one transaction, against 26 µs on the sqlite3 cursor; ``python -m bench.store_scaling
---compare-execution`` measures it). So the statements of the hot path are compiled here
+key, parameter processing, result wrapping: a counter bump plus an insert in one
+transaction took 1.6 to 2.2 times as long as on the sqlite3 cursor; ``python -m
+bench.store_scaling --compare-execution`` measures it). So the statements of the hot path are compiled here
 to SQL text once per dialect (named parameters on both: ``:name`` for sqlite3,
 ``%(name)s`` for psycopg2) and run on the pooled DBAPI connection. They stay SQLAlchemy
 statements, rendered by the dialects, so no SQL is written twice by hand.

@@ -74,8 +74,8 @@ class Store:
         # In memory there is one connection, so one unit at a time may use it.
         lock: AbstractContextManager[Any] = threading.RLock() if one_connection else nullcontext()
         # A SQLite file: this process's writers queue on a lock rather than in SQLite's busy
-        # handler, which sleeps (1, 2, 5, ... 100 ms) between tries and so stretched p99
-        # latency under concurrent writes (``bench/store_scaling.py --compare-locks``).
+        # handler, which sleeps (1, 2, 5, ... 100 ms) between tries: 8 threads saving at once
+        # wrote about twice as many records a second (``bench/store_scaling.py --compare-locks``).
         path = sqlite_file(engine)
         write_lock: AbstractContextManager[Any] = threading.Lock() if path is not None else nullcontext()
         self._context = StoreContext(
