@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import random
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
@@ -119,6 +120,24 @@ class Store:
         """Close every pooled connection; the store cannot be used afterwards."""
         self._context.closed = True
         self._context.engine.dispose()
+
+    def time_connections(self, observe: Callable[[float], None]) -> None:
+        """Call ``observe(seconds)`` whenever a connection goes back to the pool: how long it was out.
+
+        That is the store's share of a request (a render's unit of work, a journal batch, an
+        admin call), waiting for locks included; the metrics show it as a histogram.
+        """
+
+        def checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
+            record.info["pactstub_checked_out"] = time.perf_counter()
+
+        def checkin(_dbapi: Any, record: Any) -> None:
+            started = record.info.pop("pactstub_checked_out", None) if record is not None else None
+            if started is not None:
+                observe(time.perf_counter() - started)
+
+        sa.event.listen(self._context.engine, "checkout", checkout)
+        sa.event.listen(self._context.engine, "checkin", checkin)
 
     def unit(self, session: str = DEFAULT_SESSION) -> UnitOfWork:
         """A unit of work of ``session``: several reads and writes committed together."""
