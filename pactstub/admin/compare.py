@@ -160,8 +160,8 @@ _NO_BODY = _Absent()
 def _body_lines(value: Any, missed: Sequence[str]) -> list[Line]:
     if isinstance(value, _Absent):
         return []
-    if isinstance(value, str):
-        return [Line(text) for text in value.splitlines() or [""]]
+    if isinstance(value, str):  # text has no locations: a body mismatch is about all of it
+        return [Line(text, bool(missed)) for text in value.splitlines() or [""]]
     return [Line(text, _under(path, missed)) for path, text in json_lines(value)]
 
 
