@@ -47,6 +47,8 @@ class Metrics:
         self._registry: CollectorRegistry | None = (
             None if self.multiprocess_dir else CollectorRegistry(auto_describe=True)
         )
+        #: the labelled series of each (pact, interaction, status, problem) seen
+        self._series: dict[tuple[str | None, str | None, int, str | None], tuple[Any, Any]] = {}
         # Registered first: reading the journal updates pactstub_store_up before it is collected.
         self._journal = _JournalCollector(journal_totals, self.store_answered)
         if self._registry is not None:
@@ -92,14 +94,21 @@ class Metrics:
 
     def request(self, entry: JournalEntry, render_seconds: float | None = None) -> None:
         """Count one journaled request; ``render_seconds`` when an interaction was answered."""
-        pact, interaction = entry.pact or NONE, entry.interaction or NONE
-        self.requests.labels(pact, interaction, str(entry.status), entry.problem or "matched").inc()
+        key = (entry.pact, entry.interaction, entry.status, entry.problem)
+        series = self._series.get(key)
+        if series is None:  # labels() checks and locks each time; its children are kept instead
+            pact, interaction = entry.pact or NONE, entry.interaction or NONE
+            series = self._series[key] = (
+                self.requests.labels(pact, interaction, str(entry.status), entry.problem or "matched"),
+                None if entry.interaction is None else self.render_seconds.labels(pact, interaction),
+            )
+        series[0].inc()
         self.request_seconds.observe(entry.duration_ms / 1000)
         if entry.closest:
             closest = entry.closest[0]
             self.unmatched.labels(closest.pact, closest.description).inc()
-        if render_seconds is not None and entry.interaction is not None:
-            self.render_seconds.labels(pact, interaction).observe(render_seconds)
+        if render_seconds is not None and series[1] is not None:
+            series[1].observe(render_seconds)
         if entry.problem == "store-unavailable":
             self.store_up.set(0)
 
