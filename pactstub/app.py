@@ -227,9 +227,9 @@ class StubApp:
             )
             if preflight is not None:
                 return web.send(environ, start_response, preflight)
-        asked = time.perf_counter()
+        answering = time.perf_counter()
         answer = self._answerer.answer(received, Asked(session, environ.get(self._state_key), base_url))
-        rendered = time.perf_counter() - asked
+        rendered = time.perf_counter() - answering
         answer, fault = self._with_fault(answer, session)
         entry = self._entry(received, session, started, answer, fault)
         self._record(entry, rendered)

@@ -6,7 +6,6 @@ Read back with prometheus-client's own parser, so the output is checked as Prome
 from __future__ import annotations
 
 import json
-import os
 import socket
 import urllib.request
 from pathlib import Path
@@ -164,4 +163,3 @@ def test_workers_add_up_their_counts(serve: Any, tmp_path: Path) -> None:
         assert value(text, "pactstub_store_up") == 1
     assert server.stop() == 0
     assert not folders[0].exists(), "the folder is removed when the stub stops"
-    assert os.environ.get("PROMETHEUS_MULTIPROC_DIR") is None

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -29,9 +29,6 @@ from pactstub.listing import describe, shadowed
 from pactstub.logs import LogFormat
 from pactstub.metrics import MULTIPROCESS_ENV
 from pactstub.sources import LoadedPact, SourceSpec
-
-if TYPE_CHECKING:
-    from pactstub.server import ServerConfig
 
 DEFAULT_DATABASE = "sqlite:///pactstub.sqlite3"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -179,7 +176,7 @@ def serve(
     **options: Any,
 ) -> None:
     """Serve the interactions of pact files over HTTP (HTTPS with --tls-*)."""
-    from pactstub.server import ServerConfig
+    from pactstub.server import ServerConfig, serve
     from pactstub.server.config import refuse_unshared_store
     from pactstub.server.tls import tls_files
 
@@ -191,52 +188,47 @@ def serve(
             options["max_body_size"], tls, log_level,
         )  # fmt: skip
         configure_logging(log_level, log_format)
-        with _metrics_folder(config.kind == "gunicorn"):
-            _serve(config, sources, options, cors_origins)
+        _metrics_folder(config.kind == "gunicorn")
+        loaded = load_from_options(sources)
+        pacts = [item.pact for item in loaded]
+        settings = Settings.from_options({**options, "cors_origins": split_origins(cors_origins)})
+        _migrate(settings.database_url)
+        app = StubApp(pacts, settings)
+        try:
+            serve(
+                app,
+                config,
+                report=app.transport_error,
+                on_ready=lambda url: _announce(app, loaded, url, config),
+            )
+        except ListenError as error:
+            click.echo(f"pactstub: error: {error}", err=True)
+            raise SystemExit(1) from error
+    app.close()
     if log_format == "json":
         logging.getLogger("pactstub").info("stopped")
     else:
         click.echo("pactstub: stopped", err=True)
 
 
-def _serve(config: ServerConfig, sources: SourceSpec, options: dict[str, Any], cors_origins: str) -> None:
-    from pactstub.server import serve
-
-    loaded = load_from_options(sources)
-    pacts = [item.pact for item in loaded]
-    settings = Settings.from_options({**options, "cors_origins": split_origins(cors_origins)})
-    _migrate(settings.database_url)
-    app = StubApp(pacts, settings)
-    try:
-        serve(
-            app, config, report=app.transport_error, on_ready=lambda url: _announce(app, loaded, url, config)
-        )
-    except ListenError as error:
-        click.echo(f"pactstub: error: {error}", err=True)
-        raise SystemExit(1) from error
-    app.close()
-
-
-@contextmanager
-def _metrics_folder(workers: bool) -> Iterator[None]:
+def _metrics_folder(workers: bool) -> None:
     """Worker processes count into files that a scrape adds up (prometheus-client's multiprocess mode).
 
     The folder is ``PROMETHEUS_MULTIPROC_DIR`` when set, else a temporary one made here
-    and removed when the stub stops. It is set before the app makes its metrics, as
+    and removed when the stub exits. It is set before the app makes its metrics, as
     prometheus-client requires.
     """
     if not workers or os.environ.get(MULTIPROCESS_ENV):
-        yield
         return
     folder = tempfile.mkdtemp(prefix="pactstub-metrics-")
     os.environ[MULTIPROCESS_ENV] = folder
     owner = os.getpid()
-    try:
-        yield
-    finally:
-        if os.getpid() == owner:  # a forked worker leaves through here too; only the arbiter cleans up
-            del os.environ[MULTIPROCESS_ENV]
+
+    def remove() -> None:
+        if os.getpid() == owner:  # forked workers exit through here too; only the arbiter cleans up
             shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(remove)
 
 
 def _migrate(url: str) -> None:
