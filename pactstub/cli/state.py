@@ -63,12 +63,10 @@ def export(file: str, database_url: str) -> None:
 @with_user_errors
 def import_(file: str, database_url: str) -> None:
     """Replace the whole state by the JSON of FILE (as written by export; - reads stdin)."""
-    with Progress(f"importing {file}: reading") as progress:
+    with Progress(f"importing {file}") as progress:  # rows written, once the file is read and checked
         document = _read_json(file)
-        progress.update(0, note="checking")
         with Store(settings_for(database_url)) as store:
-            progress.label = f"importing {file}: rows written"
-            store.import_(document, progress=lambda done, total: progress.update(done, total, note=""))
+            store.import_(document, progress=progress.update)
     click.echo(f"imported {file}")
 
 

@@ -76,7 +76,7 @@ def test_export_and_import_show_progress_on_a_terminal(big_store: str, tmp_path:
     stdout, terminal, code = run(["state", "import", str(target), "--database-url", copy], terminal=True)
     assert code == 0, terminal
     rows = 3 * RECORDS  # each record and its two index entries
-    assert f"importing {target}: rows written {rows}/{rows} 100%" in terminal
+    assert f"importing {target} {rows}/{rows} 100%" in terminal
     assert stdout == f"imported {target}\n"
 
 
