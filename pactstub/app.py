@@ -2,9 +2,10 @@
 
 This module wires the parts together and decides what HTTP says: reading the request
 (:mod:`pactstub.web`), answering it from the contract (:mod:`pactstub.answer`),
-faults and delays (:mod:`pactstub.faults`), the journal (:mod:`pactstub.journal`), and
-the admin endpoints (:mod:`pactstub.admin`), which reach the app only through the
-:class:`StubApp` methods they need.
+faults and delays (:mod:`pactstub.faults`), the journal (:mod:`pactstub.journal`), the
+metrics (:mod:`pactstub.metrics`), and the admin endpoints (:mod:`pactstub.admin`, with
+``/metrics`` and the dashboard), which reach the app only through the :class:`StubApp`
+methods they need.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from pactstub.faults import FaultTable, parse_option
 from pactstub.framing import error_body
 from pactstub.journal import Journal, JournalEntry, RequestRecord
 from pactstub.loading import PactSource, load_with_origins
+from pactstub.logs import REQUEST_FIELD
+from pactstub.metrics import Metrics
 from pactstub.model import Pact, ReceivedRequest
 from pactstub.render.response import JSON_TYPE, RenderedResponse
 from pactstub.routing import RouteIndex
@@ -46,6 +49,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("pactstub")
 
 ADMIN_PREFIX = "/_pactstub/"
+#: Prometheus's usual path; served there unless an interaction uses it (then under ``ADMIN_PREFIX``).
+METRICS_PATH = "/metrics"
 
 
 def _environ_key(header: str) -> str:
@@ -76,6 +81,7 @@ class StubApp:
         self.journal = Journal(lambda: self.journal_table)
         #: the last reload refused, until one succeeds (``--watch``)
         self.failed_reload: FailedReload | None = None
+        self.metrics = Metrics(self._journal_totals)
         self.faults = FaultTable(
             parse_option(settings.delays, settings.faults), self._stored_faults, self.rng
         )
@@ -128,7 +134,7 @@ class StubApp:
             with self._store_lock:
                 if self._store is None:
                     settings = self.settings
-                    self._store = Store(
+                    store = Store(
                         DatabaseSettings(
                             url=settings.database_url,
                             pool_size=settings.pool_size,
@@ -138,6 +144,8 @@ class StubApp:
                         lifecycles=self.contract.lifecycles,
                         seed=settings.seed,
                     )
+                    store.time_connections(self.metrics.store_work)
+                    self._store = store
         return self._store
 
     @property
@@ -147,6 +155,11 @@ class StubApp:
                 self.store, self.settings.journal_size, self.settings.journal_bytes
             )
         return self._journal_table
+
+    def _journal_totals(self) -> tuple[int, int]:
+        """Entries and bytes of the journal, this process's queued entries written first."""
+        self.journal.flush()
+        return self.journal_table.totals()
 
     def unit(self, session: str = DEFAULT_SESSION) -> UnitOfWork:
         return self.store.unit(session)
@@ -179,8 +192,10 @@ class StubApp:
             self.store.ping()
         except StoreUnavailable as error:
             log.error("health: the store is unavailable: %s", error.__cause__ or error)
+            self.metrics.store_answered(False)
             body = {"status": "unhealthy", "store": "unavailable", "timestamp": now}
             return web.json_response(body, 503, [("Retry-After", "1")])
+        self.metrics.store_answered(True)
         return web.json_response({"status": "healthy", "store": "ok", "timestamp": now}, 200)
 
     # ----------------------------------------------------------------- WSGI
@@ -193,7 +208,7 @@ class StubApp:
         """Answer one request; plain WSGI on the hot path, werkzeug only for admin pages."""
         started = time.perf_counter()
         path = web.decoded_path(environ)
-        if path.startswith(ADMIN_PREFIX):
+        if path.startswith(ADMIN_PREFIX) or (path == METRICS_PATH and path in self.contract.builtin):
             from pactstub.admin import handle_admin
 
             return handle_admin(self, environ, start_response)
@@ -219,11 +234,12 @@ class StubApp:
             )
             if preflight is not None:
                 return web.send(environ, start_response, preflight)
+        answering = time.perf_counter()
         answer = self._answerer.answer(received, Asked(session, environ.get(self._state_key), base_url))
+        rendered = time.perf_counter() - answering
         answer, fault = self._with_fault(answer, session)
         entry = self._entry(received, session, started, answer, fault)
-        self.journal.add(entry)
-        _log(entry)
+        self._record(entry, rendered)
         if fault is not None and fault.get("drop"):
             raise ConnectionDropped(f"{received.method} {path}: the connection was dropped on purpose")
         return web.send(environ, start_response, answer.response, cors)
@@ -276,9 +292,7 @@ class StubApp:
             ),
         )
         answer = Answer(response, problem=problem, detail={"message": message})
-        entry = self._entry(received, DEFAULT_SESSION, started, answer, None)
-        self.journal.add(entry)
-        _log(entry)
+        self._record(self._entry(received, DEFAULT_SESSION, started, answer, None))
         return web.send(environ, start_response, response, cors)
 
     def transport_error(self, method: str, path: str, status: int, message: str) -> None:
@@ -289,11 +303,17 @@ class StubApp:
         and the log like any other.
         """
         answer = Answer(RenderedResponse(status, [], b""), problem="transport", detail={"message": message})
-        entry = self._entry(
-            ReceivedRequest(method=method, path=path), DEFAULT_SESSION, time.perf_counter(), answer, None
+        self._record(
+            self._entry(
+                ReceivedRequest(method=method, path=path), DEFAULT_SESSION, time.perf_counter(), answer, None
+            )
         )
+
+    def _record(self, entry: JournalEntry, rendered: float | None = None) -> None:
+        """Every request, answered or refused, goes to the journal, the log and the metrics."""
         self.journal.add(entry)
         _log(entry)
+        self.metrics.request(entry, rendered)
 
     def _entry(
         self,
@@ -339,18 +359,27 @@ def create_app(pacts: Iterable[PactSource], **options: Any) -> StubApp:
 
 
 def _log(entry: JournalEntry) -> None:
-    """One line per request: INFO when answered as the pact says, WARNING when not."""
+    """One line per request: INFO when answered as the pact says, WARNING when not.
+
+    The entry goes along for ``--log-format json`` (:mod:`pactstub.logs`), which writes its fields.
+    """
     target = entry.path + (f"?{entry.query}" if entry.query else "")
+    extra = {REQUEST_FIELD: entry}
     if entry.matched:
         if not log.isEnabledFor(logging.INFO):
             return
         chosen = f"-> {entry.pact}: {entry.interaction!r}" if entry.interaction else "-> built-in"
         fault = f" (fault: {entry.fault})" if entry.fault else ""
-        log.info("%s %s %d %s%s %.1fms", entry.method, target, entry.status, chosen, fault, entry.duration_ms)
+        log.info(
+            "%s %s %d %s%s %.1fms",
+            entry.method, target, entry.status, chosen, fault, entry.duration_ms, extra=extra,
+        )  # fmt: skip
         return
     if log.isEnabledFor(logging.WARNING):
         why = entry.explain().replace("\n", ";")
-        log.warning("%s %s %d %s %.1fms", entry.method, target, entry.status, why, entry.duration_ms)
+        log.warning(
+            "%s %s %d %s %.1fms", entry.method, target, entry.status, why, entry.duration_ms, extra=extra
+        )
 
 
-__all__ = ["ADMIN_PREFIX", "StubApp", "create_app"]
+__all__ = ["ADMIN_PREFIX", "METRICS_PATH", "StubApp", "create_app"]

@@ -36,7 +36,7 @@ class Contract:
     loaded_at: float
     #: for each route, the statuses of the interactions with its method and path
     siblings: dict[int, frozenset[int]] = field(default_factory=dict)
-    #: ``/`` and ``/health`` when no interaction uses them
+    #: ``/``, ``/health`` and ``/metrics`` when no interaction uses them
     builtin: frozenset[str] = frozenset()
     #: responses with nothing to compute, by route order, filled on first use
     static: dict[int, RenderedResponse] = field(default_factory=dict)
@@ -70,7 +70,9 @@ class Contract:
             for route in index.routes
         }
         builtin = frozenset(
-            path for path in ("/", "/health") if settings.builtin_endpoints and not index.methods_for(path)
+            path
+            for path in ("/", "/health", "/metrics")
+            if settings.builtin_endpoints and not index.methods_for(path)
         )
         return cls(tuple(pacts), index, templates, time.time(), siblings, builtin, sources=tuple(sources))
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
@@ -23,6 +27,8 @@ from pactstub.cli.sources import load_from_options, pact_options, watch_options
 from pactstub.config import Settings, normalise_database_url, split_origins
 from pactstub.errors import ListenError
 from pactstub.listing import describe, shadowed
+from pactstub.logs import LogFormat
+from pactstub.metrics import MULTIPROCESS_ENV
 from pactstub.reload import Reloader, WatchedSources
 from pactstub.sources import LoadedPact, SourceSpec
 
@@ -170,6 +176,7 @@ def serve(
     tls_key: str | None,
     tls_self_signed: bool,
     log_level: str,
+    log_format: LogFormat,
     **options: Any,
 ) -> None:
     """Serve the interactions of pact files over HTTP (HTTPS with --tls-*)."""
@@ -184,7 +191,8 @@ def serve(
             host, port, server, workers, threads, max_connections, timeout,
             options["max_body_size"], tls, log_level,
         )  # fmt: skip
-        configure_logging(log_level)
+        configure_logging(log_level, log_format)
+        _metrics_folder(config.kind == "gunicorn")
         settings = Settings.from_options({**options, "cors_origins": split_origins(cors_origins)})
         watched = WatchedSources(sources, settings.templates, watch) if watch is not None else None
         loaded = watched.load() if watched is not None else load_from_options(sources)
@@ -202,7 +210,30 @@ def serve(
             click.echo(f"pactstub: error: {error}", err=True)
             raise SystemExit(1) from error
     app.close()
-    click.echo("pactstub: stopped", err=True)
+    if log_format == "json":
+        logging.getLogger("pactstub").info("stopped")
+    else:
+        click.echo("pactstub: stopped", err=True)
+
+
+def _metrics_folder(workers: bool) -> None:
+    """Worker processes count into files that a scrape adds up (prometheus-client's multiprocess mode).
+
+    The folder is ``PROMETHEUS_MULTIPROC_DIR`` when set, else a temporary one made here
+    and removed when the stub exits. It is set before the app makes its metrics, as
+    prometheus-client requires.
+    """
+    if not workers or os.environ.get(MULTIPROCESS_ENV):
+        return
+    folder = tempfile.mkdtemp(prefix="pactstub-metrics-")
+    os.environ[MULTIPROCESS_ENV] = folder
+    owner = os.getpid()
+
+    def remove() -> None:
+        if os.getpid() == owner:  # forked workers exit through here too; only the arbiter cleans up
+            shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(remove)
 
 
 def _migrate(url: str) -> None:

@@ -16,6 +16,7 @@ import click
 
 from pactstub.cli.db import database_url_option, settings_for
 from pactstub.cli.options import with_user_errors
+from pactstub.cli.progress import Progress
 from pactstub.errors import StoreError
 from pactstub.state.store import Store
 
@@ -42,8 +43,8 @@ def reset(collection: str | None, database_url: str) -> None:
 @with_user_errors
 def export(file: str, database_url: str) -> None:
     """Write the whole state as JSON to FILE (default: - for standard output)."""
-    with Store(settings_for(database_url)) as store:
-        document = store.export()
+    with Store(settings_for(database_url)) as store, Progress("exporting records") as progress:
+        document = store.export(progress=progress.update)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if file == "-":
         click.echo(text, nl=False)
@@ -62,9 +63,10 @@ def export(file: str, database_url: str) -> None:
 @with_user_errors
 def import_(file: str, database_url: str) -> None:
     """Replace the whole state by the JSON of FILE (as written by export; - reads stdin)."""
-    document = _read_json(file)
-    with Store(settings_for(database_url)) as store:
-        store.import_(document)
+    with Progress(f"importing {file}") as progress:  # rows written, once the file is read and checked
+        document = _read_json(file)
+        with Store(settings_for(database_url)) as store:
+            store.import_(document, progress=progress.update)
     click.echo(f"imported {file}")
 
 

@@ -14,6 +14,7 @@ send nothing, but one that trickles bytes holds a thread until the timeout.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import socket
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 from gunicorn.http.errors import (
     ConfigurationProblem,
     ExpectationFailed,
@@ -114,6 +116,17 @@ class TlsWorker(ThreadWorker):  # type: ignore[misc]
             client.sendall(refusal.http_response())
 
 
+class StubLogger(Logger):  # type: ignore[misc]
+    """gunicorn's own lines (a worker booted, exited) in the stub's log format (text or JSON)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        shared = next((h.formatter for h in logging.getLogger().handlers if h.formatter is not None), None)
+        if shared is not None:
+            for handler in self.error_log.handlers:
+                handler.setFormatter(shared)
+
+
 class _Arbiter(BaseApplication):  # type: ignore[misc]
     def __init__(self, app: WSGIApplication, fd: int, plan: _Plan, on_ready: Callable[[str], None]) -> None:
         self.wsgi_app, self.fd, self.plan, self.on_ready = app, fd, plan, on_ready
@@ -132,6 +145,7 @@ class _Arbiter(BaseApplication):  # type: ignore[misc]
             "graceful_timeout": GRACEFUL_S,
             "loglevel": config.log_level.lower(),
             "accesslog": None,
+            "logger_class": StubLogger,
             "when_ready": lambda arbiter: self.on_ready(url_of(arbiter.LISTENERS[0].sock, config.scheme)),
         }
         if config.tls is not None:

@@ -11,6 +11,9 @@ This module is the model and the arithmetic, without a database: the unit of wor
 record and calls :func:`read`, :func:`saved` and :func:`updated`. The definitions come
 from the templates folder (:mod:`pactstub.render.lifecycles`).
 
+Each time a record enters a state the stub logs it (:func:`announce`, after the unit of
+work that moved it has committed), so a sandbox's log tells a run's story.
+
 Reads and time differ on purpose. Time has passed whether or not anyone looked, so a
 read first catches up with the clock and then shows the state the record is in. A read
 is what moves a read-counted state on, so a read shows the state *before* it counts:
@@ -19,13 +22,16 @@ with ``QUEUED: {reads: 1}`` the first poll sees ``QUEUED``, the next one ``RUNNI
 
 from __future__ import annotations
 
+import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["Lifecycle", "Progress", "Stage", "read", "saved", "updated"]
+__all__ = ["Lifecycle", "Progress", "Stage", "Transition", "announce", "read", "saved", "updated"]
+
+log = logging.getLogger("pactstub")
 
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
 #: A chain of time-based states longer than this in one catch-up is a definition error.
@@ -85,6 +91,38 @@ class Progress:
     since_us: int
     #: whether anything must be written back
     changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """A record that entered a state: ``before`` is ``None`` for a new record."""
+
+    collection: str
+    id: int
+    before: Any
+    after: Any
+
+
+def announce(session: str, transitions: Iterable[Transition]) -> None:
+    """Log each transition: ``runs 978: QUEUED -> RUNNING`` (the fields too, for JSON logs)."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    from pactstub.logs import LIFECYCLE_FIELD
+
+    where = "" if session == "default" else f" (session {session})"
+    for moved in transitions:
+        fields = {
+            "collection": moved.collection,
+            "id": moved.id,
+            "session": session,
+            "from": moved.before,
+            "to": moved.after,
+        }
+        before = "(new)" if moved.before is None else moved.before
+        log.info(
+            "%s %d%s: %s -> %s", moved.collection, moved.id, where, before, moved.after,
+            extra={LIFECYCLE_FIELD: fields},
+        )  # fmt: skip
 
 
 def _enter(lifecycle: Lifecycle, data: dict[str, Any], name: str, keep: Mapping[str, Any] = _NOTHING) -> None:

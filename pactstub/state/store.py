@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import random
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
@@ -48,6 +49,8 @@ __all__ = [
 
 #: Rows per statement when importing (bounded so huge imports do not build huge batches).
 _IMPORT_BATCH = 2000
+#: ``progress(done, total)``, told how far an export or import has got.
+Progress = Callable[[int, int], None]
 
 
 class Store:
@@ -119,6 +122,24 @@ class Store:
         """Close every pooled connection; the store cannot be used afterwards."""
         self._context.closed = True
         self._context.engine.dispose()
+
+    def time_connections(self, observe: Callable[[float], None]) -> None:
+        """Call ``observe(seconds)`` whenever a connection goes back to the pool: how long it was out.
+
+        That is the store's share of a request (a render's unit of work, a journal batch, an
+        admin call), waiting for locks included; the metrics show it as a histogram.
+        """
+
+        def checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
+            record.info["pactstub_checked_out"] = time.perf_counter()
+
+        def checkin(_dbapi: Any, record: Any) -> None:
+            started = record.info.pop("pactstub_checked_out", None) if record is not None else None
+            if started is not None:
+                observe(time.perf_counter() - started)
+
+        sa.event.listen(self._context.engine, "checkout", checkout)
+        sa.event.listen(self._context.engine, "checkin", checkin)
 
     def unit(self, session: str = DEFAULT_SESSION) -> UnitOfWork:
         """A unit of work of ``session``: several reads and writes committed together."""
@@ -360,8 +381,11 @@ class Store:
             "collections": {name: int(size) for name, size in size_rows},
         }
 
-    def export(self, session: str | None = None) -> dict[str, Any]:
-        """The whole state (or one session's) as one JSON document, read as one snapshot."""
+    def export(self, session: str | None = None, progress: Progress | None = None) -> dict[str, Any]:
+        """The whole state (or one session's) as one JSON document, read as one snapshot.
+
+        ``progress(records read, records in all)`` is called as the records are read.
+        """
         where = {"s": session}
 
         def of(statement: Any, table: sa.Table) -> Any:
@@ -373,33 +397,41 @@ class Store:
                    RECORDS.c.created_us, RECORDS.c.updated_us),
             RECORDS,
         ).order_by(RECORDS.c.session, RECORDS.c.collection, RECORDS.c.id)  # fmt: skip
+        size = of(select(sa.func.count()).select_from(RECORDS), RECORDS)
+        exported: list[dict[str, Any]] = []
         with self.transaction(snapshot=True) as cursor:
             cursor.execute(self._compiled(counters), where)
             counter_rows = cursor.fetchall()
+            cursor.execute(self._compiled(size), where)
+            total = int(cursor.fetchone()[0])
             cursor.execute(self._compiled(records), where)
-            record_rows = cursor.fetchall()
+            while batch := cursor.fetchmany(_IMPORT_BATCH):
+                exported.extend(
+                    {
+                        "session": s,
+                        "collection": c,
+                        "id": int(i),
+                        "data": json.loads(d),
+                        "created_at": documents.isoformat(int(created)),
+                        "updated_at": documents.isoformat(int(updated)),
+                    }
+                    for s, c, i, d, created, updated in batch
+                )
+                if progress is not None:
+                    progress(len(exported), total)
         return {
             "version": documents.FORMAT_VERSION,
             "counters": [{"session": s, "name": n, "value": int(v)} for s, n, v in counter_rows],
-            "records": [
-                {
-                    "session": s,
-                    "collection": c,
-                    "id": int(i),
-                    "data": json.loads(d),
-                    "created_at": documents.isoformat(int(created)),
-                    "updated_at": documents.isoformat(int(updated)),
-                }
-                for s, c, i, d, created, updated in record_rows
-            ],
+            "records": exported,
         }
 
-    def import_(self, document: Mapping[str, Any]) -> int:
+    def import_(self, document: Mapping[str, Any], progress: Progress | None = None) -> int:
         """Replace every counter and record by those of an :meth:`export` document.
 
         The document is checked completely before anything is written, and the
         replacement is one transaction: a bad document changes nothing. Returns how
-        many records were imported.
+        many records were imported. ``progress(rows written, rows in all)`` is called as
+        the records and their index entries are written.
         """
         rows = documents.parse(document)
         collections: dict[tuple[str, str], list[int]] = {}
@@ -418,21 +450,38 @@ class Store:
                     for (s, name), (last, size) in collections.items()
                 ],
             )
-            self._insert_all(cursor, RECORDS, _record_rows(rows.records))
-            self._insert_all(cursor, FIELDS, _field_rows(rows.records))
+            total = len(rows.records) + sum(len(row["stored"].data) for row in rows.records)
+            done = 0
+
+            def written(count: int) -> None:
+                nonlocal done
+                done += count
+                if progress is not None:
+                    progress(done, total)
+
+            self._insert_all(cursor, RECORDS, _record_rows(rows.records), written)
+            self._insert_all(cursor, FIELDS, _field_rows(rows.records), written)
         self._context.clocks.forget()
         return len(rows.records)
 
-    def _insert_all(self, cursor: Any, table: sa.Table, rows: Iterable[Mapping[str, Any]]) -> None:
+    def _insert_all(
+        self,
+        cursor: Any,
+        table: sa.Table,
+        rows: Iterable[Mapping[str, Any]],
+        written: Callable[[int], None] = lambda count: None,
+    ) -> None:
         statement = self._compiled(sa.insert(table).values({c.name: sa.bindparam(c.name) for c in table.c}))
         batch: list[Mapping[str, Any]] = []
         for row in rows:
             batch.append(row)
             if len(batch) >= _IMPORT_BATCH:
                 cursor.executemany(statement, batch)
+                written(len(batch))
                 batch = []
         if batch:
             cursor.executemany(statement, batch)
+            written(len(batch))
 
 
 def _quietly_rollback(connection: Any) -> None:

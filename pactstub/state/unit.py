@@ -151,6 +151,8 @@ class UnitOfWork:
         self._writing = False
         self._finished = False
         self._clock: ClockState | None = None
+        #: records that entered a lifecycle state, logged once the unit commits
+        self._moved: list[lifecycle.Transition] = []
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -236,6 +238,8 @@ class UnitOfWork:
             self.rollback()
             raise failure(error, self._context.where) from error
         self._end()
+        if self._moved:
+            lifecycle.announce(self.session, self._moved)
 
     def rollback(self) -> None:
         """Forget every write of the unit and end it; counter values taken are free again."""
@@ -357,6 +361,8 @@ class UnitOfWork:
         if self._run(insert, write=True) != 1:
             raise StoreError(f"collection {collection!r} already has a record with id {record_id}")
         self._index(collection, record_id, _entries(document), {})
+        if cycle is not None:
+            self._moved.append(lifecycle.Transition(collection, record_id, None, document.get(cycle.field)))
         return _Row(record_id, document, now, now, 0, now).record(collection, self.session)
 
     def _take_id(self, collection: str, given: Any) -> int:
@@ -405,6 +411,9 @@ class UnitOfWork:
         reads, since = found.stage_reads, found.stage_since_us
         if cycle is not None and lifecycle.updated(cycle, before, data, changed):
             reads, since = 0, self.now_us()
+            self._moved.append(
+                lifecycle.Transition(collection, record_id, before.get(cycle.field), data[cycle.field])
+            )
         found.data = data
         self._write(collection, found, before, reads, since)
         return found.record(collection, self.session)
@@ -582,6 +591,10 @@ class UnitOfWork:
             if progress.changed:
                 row.data = progress.stored
                 self._write(collection, row, before, progress.reads, progress.since_us)
+                state = cycle.field
+                moved = lifecycle.Transition(collection, row.id, before.get(state), row.data.get(state))
+                if moved.before != moved.after:
+                    self._moved.append(moved)
             records.append(
                 Record(
                     collection,
