@@ -440,8 +440,11 @@ class UnitOfWork:
 
         JSON equality, the same on SQLite and PostgreSQL: ``1`` is not ``"1"`` nor
         ``true``, ``1`` is ``1.0``, objects and arrays compare whole; a field missing from
-        a record never matches, not even ``None``. ``order_by`` is ``"id"`` or a field
-        name, ``-`` in front for descending; records without that field come last, by id.
+        a record never matches, not even ``None``. ``order_by`` is a field name, or
+        ``"id"``, ``"created_at"``, ``"updated_at"`` for the record's own (those names
+        are never a field of the data here), ``-`` in front for descending; records
+        without the field come last, by id. The record's times are not indexed: ordering
+        by them sorts the matching records.
         """
         keys = _where(where)
         order = _order(order_by)
@@ -452,7 +455,7 @@ class UnitOfWork:
             parameters[f"f{index}"], parameters[f"k{index}"] = name, key
         lock = cycle is not None
         dialect = self._context.dialect
-        if order is None or order[0] == "\x00id":
+        if order is None or order[0] in sql.COLUMN_ORDER:
             statement = sql.find_sql(dialect, len(keys), order, window is not None, False, lock)
             rows = self._all(statement, {**parameters, **(window or {})}, write=lock)
         else:
@@ -552,6 +555,10 @@ def _where(where: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     return [(field_key(name), value_key(value)) for name, value in checked.items()]
 
 
+#: ``order_by`` names that order by the record itself, not a field of its data.
+_COLUMNS = {"id": "\x00id", "created_at": "\x00created", "updated_at": "\x00updated"}
+
+
 def _order(order_by: str | None) -> tuple[str, bool] | None:
     if order_by is None:
         return None
@@ -559,7 +566,8 @@ def _order(order_by: str | None) -> tuple[str, bool] | None:
         raise StoreError(f"order_by must be a field name (with - in front for descending), not {order_by!r}")
     descending = order_by.startswith("-")
     name = order_by[1:] if descending else order_by
-    return ("\x00id" if name == "id" else field_key(name), descending)
+    column = _COLUMNS.get(name)
+    return (column if column is not None else field_key(name), descending)
 
 
 def _window(limit: int | None, offset: int) -> dict[str, int] | None:

@@ -115,6 +115,23 @@ def test_order_limit_and_offset(store: Store) -> None:
     assert [r.id for r in store.find("c", limit=2, offset=1)] == [2, 3]
 
 
+def test_order_by_the_records_own_times(store: Store) -> None:
+    store.move_clock(freeze=True)
+    for record_id in (5, 2, 9):  # saved in this order, a second apart, not in id order
+        store.save("c", {"id": record_id, "kind": "tool"})
+        store.move_clock(advance=1)
+    store.update("c", 5, {"oiled": True})
+
+    def ids(order_by: str, limit: int | None = None, offset: int = 0) -> list[int]:
+        found = store.find("c", {"kind": "tool"}, order_by=order_by, limit=limit, offset=offset)
+        return [r.id for r in found]
+
+    assert ids("created_at") == [5, 2, 9]
+    assert ids("-created_at") == [9, 2, 5]
+    assert ids("updated_at") == [2, 9, 5]
+    assert ids("-updated_at", limit=2, offset=1) == [9, 2]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
