@@ -71,8 +71,9 @@ class StubApp:
             health=self.health,
         )
         self.journal = Journal(lambda: self.journal_table)
+        served = {route.interaction.description for route in self.index.routes}
         self.faults = FaultTable(
-            parse_option(settings.delays, settings.faults), self._stored_faults, self.rng
+            parse_option(settings.delays, settings.faults, served), self._stored_faults, self.rng
         )
         self._state_key = _environ_key(settings.provider_state_header)
         self._session_key = _environ_key(settings.session_header)

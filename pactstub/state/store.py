@@ -226,6 +226,14 @@ class Store:
         with self.unit(session) as unit:
             return unit.count(collection, where)
 
+    def has_collection(self, collection: str, *, session: str = DEFAULT_SESSION) -> bool:
+        """Whether the session has this collection: records were saved in it since it was last
+        reset (it may be empty now, its ids are still taken)."""
+        documents.check_session(session)
+        with self.transaction() as cursor:
+            cursor.execute(self._context.sql.collection_size, {"session": session, "name": collection})
+            return cursor.fetchone() is not None
+
     # -- clocks -------------------------------------------------------------------------
 
     def clock(self, session: str = DEFAULT_SESSION) -> ClockState:

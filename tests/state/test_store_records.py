@@ -480,3 +480,13 @@ def test_import_is_one_transaction(database_url: str) -> None:
         with pytest.raises(StoreError, match=r"^database "):
             store.import_(document)
         assert store.export() == before
+
+
+def test_a_collection_is_known_from_its_first_save_to_its_reset(store: Store) -> None:
+    assert not store.has_collection("c")
+    record = store.save("c", {})
+    store.delete("c", record.id)
+    assert store.has_collection("c")
+    assert not store.has_collection("c", session="other")
+    store.reset("c")
+    assert not store.has_collection("c")
