@@ -68,6 +68,18 @@ INTERACTIONS: list[dict[str, Any]] = [
         },
     },
     {
+        "description": "a generated value",
+        "request": {"method": "GET", "path": "/generated"},
+        "response": {
+            "status": 200,
+            "headers": {"Content-Type": "application/json"},
+            "body": {"number": 1, "uuid": "0e6ea6b5-3b9a-4f43-9d8e-4a4f4c0ffee0", "code": "abc"},
+            "generators": {"body": {"$.number": {"type": "RandomInt", "min": 0, "max": 1000000000},
+                                    "$.uuid": {"type": "Uuid"},
+                                    "$.code": {"type": "Regex", "regex": "[a-z]{4}-[0-9]{6}"}}},
+        },
+    },
+    {
         "description": "a form",
         "request": {
             "method": "POST",
