@@ -10,7 +10,6 @@ the admin endpoints (:mod:`pactstub.admin`), which reach the app only through th
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from pactstub import web
+from pactstub import chance, web
 from pactstub.answer import Answer, Answerer, Asked, unavailable
 from pactstub.config import Settings
 from pactstub.contract import Contract
@@ -56,7 +55,7 @@ class StubApp:
 
     def __init__(self, pacts: Sequence[Pact], settings: Settings) -> None:
         self.settings = settings
-        self.rng = random.Random(settings.seed)
+        self.rng = chance.generator(settings.seed)
         self.cors = Cors(settings.cors_origins)
         self._store: Store | None = None
         self._journal_table: JournalTable | None = None

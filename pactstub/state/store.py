@@ -14,7 +14,6 @@ whole-state operations (reset, snapshot, export, import), each one transaction.
 from __future__ import annotations
 
 import json
-import random
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -24,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import delete, select
 from sqlalchemy.pool import StaticPool
 
+from pactstub import chance
 from pactstub.errors import StoreError
 from pactstub.state import documents, sql
 from pactstub.state import migrate as migrations
@@ -84,7 +84,7 @@ class Store:
             lock,
             write_lock,
             dict(lifecycles or {}),
-            random.Random(seed),
+            chance.generator(seed),
             sqlite_file=path,
         )
         if migrate:
