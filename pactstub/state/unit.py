@@ -372,8 +372,10 @@ class UnitOfWork:
         return found.record(collection, self.session)
 
     def _write(self, collection: str, row: _Row, before: Mapping[str, Any], reads: int, since: int) -> None:
+        """Store the row's data and lifecycle bookkeeping; ``updated_at`` moves only if the data changed
+        (a read that a lifecycle merely counts is no update)."""
         text = documents.stored(row.data).text
-        now = self.now_us()
+        now = self.now_us() if row.data != before else row.updated_us
         parameters = {
             "session": self.session,
             "collection": collection,

@@ -100,6 +100,20 @@ class TestReads:
         assert json_of(runs.client.get("/_pactstub/records/runs"))["records"][0]["data"]["status"] == "QUEUED"
         assert runs.states(2) == ["QUEUED", "RUNNING"]
 
+    def test_updated_at_moves_when_the_state_does_not_when_a_read_is_counted(self, shop: Shop) -> None:
+        runs = Runs(shop)
+        runs.save({"status": "RUNNING"})
+
+        def updated_at() -> str:
+            found: str = json_of(runs.client.get("/_pactstub/records/runs/1"))["updated_at"]
+            return found
+
+        saved = updated_at()
+        assert runs.states(1) == ["RUNNING"]  # counted, still RUNNING
+        assert updated_at() == saved
+        assert runs.states(1) == ["RUNNING"]  # counted, and now DONE
+        assert updated_at() > saved
+
     def test_other_collections_do_not_move(self, shop: Shop) -> None:
         Runs(shop)
         shop.template("a-read", '{{ [save("jobs", {"status": "QUEUED"}), get("jobs", 1), get("jobs", 1)] }}')
