@@ -355,13 +355,19 @@ class UnitOfWork:
         """Merge ``changes`` into the record (or, ``replace``, make them its data); ``None`` if absent.
 
         In a collection with a lifecycle, changing the state field moves the record into
-        that state (its ``set`` fields applied, its reads and time started again).
+        that state (its ``set`` fields applied, its reads and time started again). The
+        ``id`` field that names the record cannot change (:class:`StoreError`).
         """
         changed = documents.stored(changes, "changes").data
         found = self._get_row(collection, record_id, lock=True)
         if found is None:
             return None
         before = found.data
+        if before.get("id") == record_id and changed.get("id", record_id) != record_id:
+            raise StoreError(
+                f"record {record_id} of collection {collection!r} keeps its id; "
+                f"the changes cannot make it {changed['id']!r}"
+            )
         data = dict(changed) if replace else {**before, **changed}
         cycle = self._context.lifecycles.get(collection)
         reads, since = found.stage_reads, found.stage_since_us

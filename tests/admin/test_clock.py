@@ -37,6 +37,7 @@ def template_now(client: Client, headers: Any = None) -> float:
 def test_real_time_until_moved(stub: Client) -> None:
     shown = clock(stub)
     assert (shown["session"], shown["offset_seconds"], shown["frozen"]) == ("default", 0, False)
+    assert shown["now"].endswith("Z")
     assert abs(seconds(shown) - time.time()) < 5
 
 

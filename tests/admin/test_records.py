@@ -125,6 +125,16 @@ class TestPatch:
         assert json_of(response, 400) == {"error": message}
         assert everything(stub) == before
 
+    def test_the_id_cannot_change(self, stub: Client) -> None:
+        before = everything(stub)
+        response = stub.patch("/_pactstub/records/tools/1", json={"id": 2, "size": 9})
+        assert json_of(response, 400) == {
+            "error": "record 1 of collection 'tools' keeps its id; the changes cannot make it 2"
+        }
+        assert everything(stub) == before
+        same = stub.patch("/_pactstub/records/tools/1", json={"id": 1, "size": 9})
+        assert json_of(same)["data"]["size"] == 9
+
     @pytest.mark.parametrize(
         ("path", "message"),
         [
