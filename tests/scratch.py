@@ -113,6 +113,8 @@ class Shop:
         self.templates = folder / "templates"
         (self.templates / PACT_NAME).mkdir(parents=True, exist_ok=True)
         self._apps: list[StubApp] = []
+        #: options of every app made, unless the call gives its own (a database URL, say)
+        self.defaults: dict[str, Any] = {}
 
     def template(self, slug: str, text: str) -> Path:
         """Write the template of the interaction with this slug (``a-read``, ``a-thing``, ...)."""
@@ -130,7 +132,7 @@ class Shop:
         return self.file(name, text)
 
     def app(self, **options: Any) -> StubApp:
-        app = create_app([self.pact], templates=self.templates, **options)
+        app = create_app([self.pact], templates=self.templates, **{**self.defaults, **options})
         self._apps.append(app)
         return app
 

@@ -64,6 +64,13 @@ class Runs:
         return found
 
 
+@pytest.fixture
+def on_each_database(shop: Shop, database_url: str) -> None:
+    """The stub's store on a SQLite file, then on PostgreSQL (which locks the records it moves)."""
+    shop.defaults["database_url"] = database_url
+
+
+@pytest.mark.usefixtures("on_each_database")
 class TestReads:
     def test_each_state_is_seen_by_its_reads_then_the_next_one(self, shop: Shop) -> None:
         runs = Runs(shop)
@@ -120,6 +127,7 @@ class TestReads:
         assert [job["status"] for job in json_of(shop.client().get("/read"))] == ["QUEUED"] * 3
 
 
+@pytest.mark.usefixtures("on_each_database")
 class TestTime:
     TIMED = """\
 runs:
@@ -157,6 +165,7 @@ runs:
         assert runs.states(1, run_id=2) == ["DONE"]
 
 
+@pytest.mark.usefixtures("on_each_database")
 class TestFailures:
     @pytest.mark.parametrize(("rate", "final"), [(1.0, "ERROR"), (0.0, "DONE")])
     def test_leaving_a_state_fails_at_its_rate(self, shop: Shop, rate: float, final: str) -> None:
@@ -177,7 +186,7 @@ class TestFailures:
         )
 
         def finals(seed: int) -> list[str]:
-            runs = Runs(shop, flaky, seed=seed)
+            runs = Runs(shop, flaky, seed=seed, database_url="sqlite://")  # a fresh store each time
             for _ in range(24):
                 runs.save()
             return [runs.states(3, run_id=run_id)[-1] for run_id in range(1, 25)]
@@ -188,6 +197,7 @@ class TestFailures:
         assert finals(12) != first
 
 
+@pytest.mark.usefixtures("on_each_database")
 class TestUpdates:
     def test_updating_the_state_field_moves_the_record_into_that_state(self, shop: Shop) -> None:
         runs = Runs(shop)
