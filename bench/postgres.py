@@ -9,14 +9,33 @@ and after each run, so every configuration starts from an empty store.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from pactstub.state.migrate import VERSION_TABLE
+from pactstub.state.models import Base
+
 ENV = "PACTSTUB_BENCH_POSTGRES_URL"
 DEFAULT_DATABASE = "pactstub_bench"
-#: pactstub's tables (``migrations/versions/0001_initial.py``) and its Alembic version table
-TABLES = ("pactstub_records", "pactstub_counters", "pactstub_alembic_version")
+#: pactstub's tables and its Alembic version table
+TABLES = (*(table.name for table in Base.metadata.sorted_tables), VERSION_TABLE)
+
+
+@contextmanager
+def bench_database(base: str, database: str = DEFAULT_DATABASE) -> Iterator[str]:
+    """The URL of the benchmark's own database on the server of ``base``, empty, and emptied after."""
+    if base.startswith("postgres://"):
+        base = "postgresql://" + base.removeprefix("postgres://")
+    _create_database(base, database)
+    url = make_url(base).set(database=database).render_as_string(hide_password=False)
+    drop_tables(url)
+    try:
+        yield url
+    finally:
+        drop_tables(url)
 
 
 def bench_url(database: str = DEFAULT_DATABASE) -> str | None:

@@ -52,6 +52,12 @@ def pact_document(*interactions: dict[str, Any], version: str = "3.0.0") -> dict
     }
 
 
+def interactions_in(path: Path) -> int:
+    """How many interactions the pact file holds, so tests that load a shipped pact
+    check that all of it arrived without repeating its size."""
+    return len(json.loads(path.read_text(encoding="utf-8"))["interactions"])
+
+
 @pytest.fixture
 def write_pact(tmp_path: Path) -> Callable[..., Path]:
     """Write a pact document (or raw text) to a file in tmp_path and return its path."""

@@ -74,8 +74,8 @@ class Store:
         # In memory there is one connection, so one unit at a time may use it.
         lock: AbstractContextManager[Any] = threading.RLock() if one_connection else nullcontext()
         # A SQLite file: this process's writers queue on a lock rather than in SQLite's busy
-        # handler, which sleeps (1, 2, 5, ... 100 ms) between tries and so stretched p99
-        # latency under concurrent writes (``bench/store_scaling.py --compare-locks``).
+        # handler, which sleeps (1, 2, 5, ... 100 ms) between tries: 8 threads saving at once
+        # wrote about twice as many records a second (``bench/store_scaling.py --compare-locks``).
         path = sqlite_file(engine)
         write_lock: AbstractContextManager[Any] = threading.Lock() if path is not None else nullcontext()
         self._context = StoreContext(
@@ -136,7 +136,7 @@ class Store:
             connection: Any = None
             try:
                 context.check_open()
-                connection = context.engine.raw_connection()
+                connection = self._live_connection()
                 if write:
                     context.check_file()
                 cursor = connection.cursor()
@@ -155,6 +155,29 @@ class Store:
             finally:
                 if connection is not None:
                     connection.close()
+
+    def _live_connection(self) -> Any:
+        """A pooled connection known to be alive (PostgreSQL: pinged, replaced if dead).
+
+        These operations are rare, so one round trip each buys never failing on a connection
+        the database dropped while it sat in the pool (units retry their first statement instead).
+        """
+        engine = self._context.engine
+        connection = engine.raw_connection()
+        if self._context.dialect != "postgresql":
+            return connection
+        try:
+            cursor = connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            connection.rollback()  # end the ping's transaction: the caller's begins afresh
+        except Exception as error:
+            if not engine.dialect.is_disconnect(error, connection, None):  # type: ignore[arg-type]
+                raise
+            connection.invalidate()
+            connection.close()
+            connection = engine.raw_connection()
+        return connection
 
     def _compiled(self, statement: sa.ClauseElement) -> str:
         return str(statement.compile(dialect=sql.DIALECTS[self._context.dialect]()))

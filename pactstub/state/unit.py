@@ -168,24 +168,48 @@ class UnitOfWork:
         self._held.append(lock)
 
     def _run(self, action: Callable[[Any], _T], *, write: bool = False) -> _T:
-        """``action(cursor)``, in the write transaction if ``write``; driver errors become store errors."""
+        """``action(cursor)``, in the write transaction if ``write``; driver errors become store errors.
+
+        A connection found dead on the unit's first statement (the database restarted while
+        it sat in the pool) is replaced and the statement run again: nothing was done on it.
+        """
         if self._finished:
             raise StoreError("this unit of work is already committed or rolled back")
+        first = self._cursor is None
         try:
-            if self._cursor is None:
-                self._context.check_open()
-                self._hold(self._context.lock)
-                self._connection = self._context.engine.raw_connection()
-                self._cursor = self._connection.cursor()
-            if write and not self._writing:
-                self._begin_write()
-            return action(self._cursor)
+            return self._attempt(action, write)
         except StoreError:
             raise
         except Exception as error:
-            if self._context.engine.dialect.is_disconnect(error, self._connection, self._cursor):  # type: ignore[arg-type]
-                self._invalidate()
-            raise failure(error, self._context.where) from error
+            if not self._lost(error):
+                raise failure(error, self._context.where) from error
+            if not first:
+                raise failure(error, self._context.where) from error
+            try:
+                return self._attempt(action, write)
+            except StoreError:
+                raise
+            except Exception as again:
+                self._lost(again)
+                raise failure(again, self._context.where) from again
+
+    def _attempt(self, action: Callable[[Any], _T], write: bool) -> _T:
+        if self._cursor is None:
+            self._context.check_open()
+            if not self._held:
+                self._hold(self._context.lock)
+            self._connection = self._context.engine.raw_connection()
+            self._cursor = self._connection.cursor()
+        if write and not self._writing:
+            self._begin_write()
+        return action(self._cursor)
+
+    def _lost(self, error: Exception) -> bool:
+        """Whether ``error`` means the connection is gone; if so it is discarded (not pooled)."""
+        if not self._context.engine.dialect.is_disconnect(error, self._connection, self._cursor):  # type: ignore[arg-type]
+            return False
+        self._invalidate()
+        return True
 
     def _begin_write(self) -> None:
         self._context.check_file()
@@ -195,8 +219,11 @@ class UnitOfWork:
         self._writing = True
 
     def _invalidate(self) -> None:
-        if self._connection is not None:
-            self._connection.invalidate()
+        """Discard the connection (the pool opens a new one); the unit starts afresh on its next statement."""
+        connection, self._connection, self._cursor = self._connection, None, None
+        self._writing = False
+        if connection is not None and connection.is_valid:
+            connection.invalidate()
 
     def commit(self) -> None:
         """Make every write of the unit durable and end it."""
@@ -251,7 +278,18 @@ class UnitOfWork:
         return self._run(run, write=write)
 
     def _many(self, statement: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        if rows:
+        """One statement for many rows: the index entries of a record.
+
+        psycopg2's ``executemany`` is a round trip per row; its ``execute_batch`` sends them
+        together, which is what makes a record's index entries cost one round trip.
+        """
+        if not rows:
+            return
+        if self._context.dialect == "postgresql":
+            from psycopg2.extras import execute_batch
+
+            self._run(lambda cursor: execute_batch(cursor, statement, rows, page_size=1000), write=True)
+        else:
             self._run(lambda cursor: cursor.executemany(statement, rows), write=True)
 
     # -- time -------------------------------------------------------------------------
@@ -465,15 +503,48 @@ class UnitOfWork:
         dialect = self._context.dialect
         if order is None or order[0] in sql.COLUMN_ORDER:
             statement = sql.find_sql(dialect, len(keys), order, window is not None, False, lock)
-            rows = self._all(statement, {**parameters, **(window or {})}, write=lock)
+            found = [
+                _Row.of(row) for row in self._all(statement, {**parameters, **(window or {})}, write=lock)
+            ]
+        elif keys:
+            found = self._sorted(parameters, len(keys), order, window, lock)
         else:
-            rows = self._find_by_field(parameters, len(keys), order, window, lock)
-        return self._advance(collection, cycle, [_Row.of(row) for row in rows])
+            found = [_Row.of(row) for row in self._find_by_field(parameters, order, window, lock)]
+        return self._advance(collection, cycle, found)
+
+    def _sorted(
+        self,
+        parameters: dict[str, Any],
+        fields: int,
+        order: tuple[str, bool],
+        window: dict[str, int] | None,
+        lock: bool,
+    ) -> list[_Row]:
+        """Filtered and ordered by a field: the matches (found through the filters' index entries)
+        sorted here by that field's index key, those without the field last, by id.
+
+        In SQL, either the filters or the order field's entries drive the query; driven by
+        the order field, it would walk every record having that field to find a few matches.
+        """
+        statement = sql.find_sql(self._context.dialect, fields, None, False, False, lock)
+        rows = [_Row.of(row) for row in self._all(statement, parameters, write=lock)]
+        wanted, descending = order
+
+        def key(row: _Row) -> str:
+            return next((value_key(v) for name, v in row.data.items() if field_key(name) == wanted), "")
+
+        having = sorted(
+            (row for row in rows if key(row)), key=lambda row: (key(row), row.id), reverse=descending
+        )
+        missing = sorted((row for row in rows if not key(row)), key=lambda row: row.id, reverse=descending)
+        ordered = having + missing
+        if window is None:
+            return ordered
+        return ordered[window["offset"] : window["offset"] + window["limit"]]
 
     def _find_by_field(
         self,
         parameters: dict[str, Any],
-        fields: int,
         order: tuple[str, bool],
         window: dict[str, int] | None,
         lock: bool,
@@ -481,7 +552,7 @@ class UnitOfWork:
         """Ordered by a field: the records that have it in index order, then the rest by id."""
         dialect = self._context.dialect
         parameters = {**parameters, "order_field": order[0]}
-        having = sql.find_sql(dialect, fields, order, window is not None, False, lock)
+        having = sql.find_sql(dialect, 0, order, window is not None, False, lock)
         rows = self._all(having, {**parameters, **(window or {})}, write=lock)
         if window is not None and len(rows) >= window["limit"]:
             return rows
@@ -489,11 +560,11 @@ class UnitOfWork:
         if window is not None:
             skip = 0
             if not rows and window["offset"]:
-                counted = sql.find_sql(dialect, fields, order, False, True, False)
+                counted = sql.find_sql(dialect, 0, order, False, True, False)
                 with_field = int(self._one(counted, parameters)[0])
                 skip = max(0, window["offset"] - with_field)
             rest_window = {"limit": window["limit"] - len(rows), "offset": skip}
-        missing = sql.missing_field_sql(dialect, fields, order[1], rest_window is not None, lock)
+        missing = sql.missing_field_sql(dialect, order[1], rest_window is not None, lock)
         return rows + self._all(missing, {**parameters, **(rest_window or {})}, write=lock)
 
     def count(self, collection: str, where: Mapping[str, Any] | None = None) -> int:

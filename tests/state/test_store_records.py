@@ -132,6 +132,18 @@ def test_order_by_the_records_own_times(store: Store) -> None:
     assert ids("-updated_at", limit=2, offset=1) == [9, 2]
 
 
+def test_filtered_records_are_ordered_by_a_field_too(store: Store) -> None:
+    for n, (kind, rank) in enumerate([("a", 3), ("b", 1), ("a", None), ("a", 1), ("a", "x"), ("b", 0)]):
+        data: dict[str, Any] = {"n": n, "kind": kind}
+        if rank is not None:
+            data["rank"] = rank
+        store.save("c", data)
+    by_rank = store.find("c", {"kind": "a"}, order_by="rank")
+    assert [r.data["n"] for r in by_rank] == [3, 0, 4, 2]  # numbers, then strings, missing last
+    assert [r.data["n"] for r in store.find("c", {"kind": "a"}, order_by="-rank")] == [4, 0, 3, 2]
+    assert [r.data["n"] for r in store.find("c", {"kind": "a"}, order_by="rank", limit=2, offset=1)] == [0, 4]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
