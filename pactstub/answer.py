@@ -88,11 +88,12 @@ class Answerer:
         self._rng = rng
 
     def answer(self, received: ReceivedRequest, asked: Asked) -> Answer:
+        """The answer, from the contract serving when the request arrived even if one replaces it."""
         contract = self.contract
         prepared = ActualRequest(received)
         chosen = contract.index.choose(prepared, state=asked.state, strict_headers=self._strict)
         if chosen is not None:
-            return self._respond(chosen, received, asked)
+            return self._respond(contract, chosen, received, asked)
         routes = contract.index.candidates(received.method, received.path)
         if routes:  # nothing matched: only now work out every reason, for the explanation
             near = [
@@ -100,10 +101,10 @@ class Answerer:
                  + match_request(route.interaction.request, prepared, strict_headers=self._strict))
                 for route in routes
             ]  # fmt: skip
-            return self._no_match(received, asked, near)
+            return self._no_match(contract, received, asked, near)
         method = received.method.upper()
         if received.path in contract.builtin and method in ("GET", "HEAD"):
-            return Answer(self._builtin_response(received.path))
+            return Answer(self._builtin_response(contract, received.path))
         allowed = contract.index.methods_for(received.path)
         if allowed:
             body = {
@@ -117,9 +118,8 @@ class Answerer:
 
     # ---------------------------------------------------------------- matched
 
-    def _respond(self, route: Route, received: ReceivedRequest, asked: Asked) -> Answer:
+    def _respond(self, contract: Contract, route: Route, received: ReceivedRequest, asked: Asked) -> Answer:
         """The matched interaction's response; computed once when nothing in it varies."""
-        contract = self.contract
         static = contract.static.get(route.order)
         if static is not None:
             return Answer(static, route)
@@ -140,7 +140,7 @@ class Answerer:
             unit=lambda: self._unit(asked.session),
             rng=self._rng,
             state_params=frozen(_state_params(interaction)),
-            check_status=lambda status: self._check_status(route, status, str(template.path)),
+            check_status=lambda status: self._check_status(contract, route, status, str(template.path)),
         )
         try:
             rendered = template.render(context)
@@ -158,12 +158,12 @@ class Answerer:
             response = _shaped(response, rendered.status, rendered.headers)
         return Answer(response, route)
 
-    def _check_status(self, route: Route, status: int, template: str) -> None:
+    def _check_status(self, contract: Contract, route: Route, status: int, template: str) -> None:
         """A template may answer only what the pact allows for this request."""
         response: HttpResponse = route.interaction.response
-        if status in self.contract.siblings.get(route.order, ()) or status_allowed(response, status):
+        if status in contract.siblings.get(route.order, ()) or status_allowed(response, status):
             return
-        allowed = ", ".join(map(str, sorted(self.contract.siblings.get(route.order, {response.status}))))
+        allowed = ", ".join(map(str, sorted(contract.siblings.get(route.order, {response.status}))))
         if response.rules.status is not None:
             allowed += f", or what the status rule of {route.interaction.description!r} allows"
         raise TemplateError(
@@ -190,7 +190,11 @@ class Answerer:
         ]
 
     def _no_match(
-        self, received: ReceivedRequest, asked: Asked, near: list[tuple[Route, list[Mismatch]]]
+        self,
+        contract: Contract,
+        received: ReceivedRequest,
+        asked: Asked,
+        near: list[tuple[Route, list[Mismatch]]],
     ) -> Answer:
         fewest = min(len(m) for _, m in near)
         closest = tuple(
@@ -211,7 +215,7 @@ class Answerer:
             "closest": [c.to_json() for c in closest],
             "mismatches": [m.to_json() for m in closest[0].mismatches],
         }
-        template = self.contract.templates.for_no_match(closest[0].pact)
+        template = contract.templates.for_no_match(closest[0].pact)
         if template is None:
             return Answer(json_response(explanation, status), problem="mismatch", closest=closest)
         context = TemplateContext(
@@ -235,10 +239,9 @@ class Answerer:
         response = RenderedResponse(status, [("Content-Type", JSON_TYPE)], body)
         return Answer(response, problem="mismatch", closest=closest)
 
-    def _builtin_response(self, path: str) -> RenderedResponse:
+    def _builtin_response(self, contract: Contract, path: str) -> RenderedResponse:
         if path == "/health":
             return self._health()
-        contract = self.contract
         return json_response(
             {
                 "name": "pactstub",

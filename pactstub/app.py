@@ -20,16 +20,17 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from pactstub import chance, web
 from pactstub.answer import Answer, Answerer, Asked, unavailable
 from pactstub.config import Settings
-from pactstub.contract import Contract
+from pactstub.contract import Contract, FailedReload
 from pactstub.cors import Cors
 from pactstub.errors import ConnectionDropped, RequestBodyError, StoreError, StoreUnavailable
 from pactstub.faults import FaultTable, parse_option
 from pactstub.framing import error_body
 from pactstub.journal import Journal, JournalEntry, RequestRecord
-from pactstub.loading import PactSource, load_pacts
+from pactstub.loading import PactSource, load_with_origins
 from pactstub.model import Pact, ReceivedRequest
 from pactstub.render.response import JSON_TYPE, RenderedResponse
 from pactstub.routing import RouteIndex
+from pactstub.sources.origin import Origin
 from pactstub.state.documents import DEFAULT_SESSION, check_session
 from pactstub.state.engine import DatabaseSettings
 from pactstub.state.journal import JournalTable
@@ -53,7 +54,9 @@ def _environ_key(header: str) -> str:
 class StubApp:
     """A WSGI application serving the interactions of some pacts."""
 
-    def __init__(self, pacts: Sequence[Pact], settings: Settings) -> None:
+    def __init__(
+        self, pacts: Sequence[Pact], settings: Settings, sources: Sequence[Origin] | None = None
+    ) -> None:
         self.settings = settings
         self.rng = chance.generator(settings.seed)
         self.cors = Cors(settings.cors_origins)
@@ -61,7 +64,7 @@ class StubApp:
         self._journal_table: JournalTable | None = None
         self._store_lock = threading.Lock()
         self._answerer = Answerer(
-            Contract.build(pacts, settings),
+            Contract.build(pacts, settings, sources),
             no_match_status=settings.no_match_status,
             strict_headers=settings.strict_headers,
             state_header=settings.provider_state_header,
@@ -70,6 +73,8 @@ class StubApp:
             health=self.health,
         )
         self.journal = Journal(lambda: self.journal_table)
+        #: the last reload refused, until one succeeds (``--watch``)
+        self.failed_reload: FailedReload | None = None
         served = {route.interaction.description for route in self.index.routes}
         self.faults = FaultTable(
             parse_option(settings.delays, settings.faults, served), self._stored_faults, self.rng
@@ -100,16 +105,18 @@ class StubApp:
     def templates(self) -> TemplateSet:
         return self.contract.templates
 
-    def replace_contract(self, pacts: Sequence[Pact]) -> Contract:
+    def replace_contract(self, pacts: Sequence[Pact], sources: Sequence[Origin] | None = None) -> Contract:
         """Serve ``pacts`` (and the templates as they are now) from the next request on.
 
         The new contract is built completely first: a bad pact or template raises, and
         the old contract keeps serving. The store and everything in it carry on.
         """
-        contract = Contract.build(pacts, self.settings)
-        if self._store is not None:
-            self._store.set_lifecycles(contract.lifecycles)
-        self._answerer.contract = contract
+        contract = Contract.build(pacts, self.settings, sources)
+        with self._store_lock:  # a store opening now takes the new lifecycles, or is given them here
+            self._answerer.contract = contract
+            if self._store is not None:
+                self._store.set_lifecycles(contract.lifecycles)
+        self.failed_reload = None
         return contract
 
     # ----------------------------------------------------------------- the store
@@ -327,7 +334,8 @@ def create_app(pacts: Iterable[PactSource], **options: Any) -> StubApp:
     as the ``pactstub serve`` flags. Raises :class:`PactLoadError` for bad pacts.
     """
     settings = Settings.from_options(options)
-    return StubApp(load_pacts(pacts), settings)
+    loaded = load_with_origins(pacts)
+    return StubApp([item.pact for item in loaded], settings, [item.origin for item in loaded])
 
 
 def _log(entry: JournalEntry) -> None:

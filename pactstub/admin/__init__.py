@@ -24,7 +24,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from pactstub.config import Settings
-from pactstub.contract import Contract
+from pactstub.contract import Contract, FailedReload
 from pactstub.errors import ConfigError, StoreError, StoreUnavailable
 from pactstub.faults import FaultTable
 from pactstub.journal import Journal
@@ -47,6 +47,7 @@ class AdminApp(Protocol):
     settings: Settings
     journal: Journal
     faults: FaultTable
+    failed_reload: FailedReload | None
 
     @property
     def store(self) -> Store: ...

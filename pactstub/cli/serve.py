@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 import click
@@ -18,10 +19,11 @@ from pactstub.cli.options import (
     with_user_errors,
 )
 from pactstub.cli.sandbox import sandbox_options
-from pactstub.cli.sources import load_from_options, pact_options
+from pactstub.cli.sources import load_from_options, pact_options, watch_options
 from pactstub.config import Settings, normalise_database_url, split_origins
 from pactstub.errors import ListenError
 from pactstub.listing import describe, shadowed
+from pactstub.reload import Reloader, WatchedSources
 from pactstub.sources import LoadedPact, SourceSpec
 
 DEFAULT_DATABASE = "sqlite:///pactstub.sqlite3"
@@ -100,6 +102,7 @@ def server_options(function: F) -> F:
 
 @click.command()
 @pact_options
+@watch_options
 @click.option("--host", default="127.0.0.1", show_default=True, envvar=["PACTSTUB_HOST", "FLASK_HOST"])
 @click.option(
     "--port",
@@ -154,6 +157,7 @@ def server_options(function: F) -> F:
 @with_user_errors
 def serve(
     sources: SourceSpec,
+    watch: float | None,
     host: str,
     port: int,
     cors_origins: str,
@@ -181,17 +185,18 @@ def serve(
             options["max_body_size"], tls, log_level,
         )  # fmt: skip
         configure_logging(log_level)
-        loaded = load_from_options(sources)
-        pacts = [item.pact for item in loaded]
         settings = Settings.from_options({**options, "cors_origins": split_origins(cors_origins)})
+        watched = WatchedSources(sources, settings.templates, watch) if watch is not None else None
+        loaded = watched.load() if watched is not None else load_from_options(sources)
         _migrate(settings.database_url)
-        app = StubApp(pacts, settings)
+        app = StubApp([item.pact for item in loaded], settings, [item.origin for item in loaded])
         try:
             serve(
                 app,
                 config,
                 report=app.transport_error,
-                on_ready=lambda url: _announce(app, loaded, url, config),
+                on_ready=lambda url: _announce(app, loaded, url, config, watched),
+                lifespan=_reloading(app, watched),
             )
         except ListenError as error:
             click.echo(f"pactstub: error: {error}", err=True)
@@ -206,7 +211,16 @@ def _migrate(url: str) -> None:
     upgrade(url)
 
 
-def _announce(app: StubApp, loaded: list[LoadedPact], url: str, config: Any) -> None:
+def _reloading(app: StubApp, watched: WatchedSources | None) -> Callable[[], AbstractContextManager[object]]:
+    """What each serving process runs beside the app: a reloader with ``--watch``, else nothing."""
+    if watched is None:
+        return nullcontext
+    return lambda: Reloader(app, watched)
+
+
+def _announce(
+    app: StubApp, loaded: list[LoadedPact], url: str, config: Any, watched: WatchedSources | None
+) -> None:
     """Say where the stub listens, what it serves and where each pact came from."""
     rows = describe(app.index, app.templates)
     workers = config.workers
@@ -222,6 +236,8 @@ def _announce(app: StubApp, loaded: list[LoadedPact], url: str, config: Any) -> 
     routes = sorted({f"{r['method']} {r['path']}" for r in rows})
     out.append(f"  {len(rows)} interactions on {len(routes)} routes:")
     out.extend(f"    {route}" for route in routes)
+    if watched is not None:
+        out.append(f"  {watched.describe()}")
     click.echo("\n".join(out))
     sys.stdout.flush()
     for sentence in shadowed(app.index):

@@ -39,7 +39,7 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from pactstub.errors import ConnectionDropped
 from pactstub.server._waitress import WaitressServer
-from pactstub.server.config import ServerConfig, url_of
+from pactstub.server.config import Lifespan, ServerConfig, url_of
 from pactstub.server.transport import Refusal, Report
 
 if TYPE_CHECKING:
@@ -62,10 +62,11 @@ CLIENT_STATUS: dict[type[Exception], int] = {
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """What each worker needs besides the app: the limits and where refusals go."""
+    """What each worker needs besides the app: the limits, where refusals go, what runs beside it."""
 
     config: ServerConfig
     report: Report
+    lifespan: Lifespan
 
 
 class WaitressWorker(Worker):  # type: ignore[misc]
@@ -75,8 +76,9 @@ class WaitressWorker(Worker):  # type: ignore[misc]
         plan: _Plan = self.app.plan
         sockets = [listener.sock for listener in self.sockets]
         server = WaitressServer(self.wsgi, sockets, plan.config, plan.report)
-        server.serve(tick=self._beat)
-        server.finish(GRACEFUL_S, tick=self.notify)
+        with plan.lifespan():
+            server.serve(tick=self._beat)
+            server.finish(GRACEFUL_S, tick=self.notify)
 
     _last_beat = 0.0
 
@@ -92,6 +94,10 @@ class WaitressWorker(Worker):  # type: ignore[misc]
 
 class TlsWorker(ThreadWorker):  # type: ignore[misc]
     """gunicorn's threaded worker (TLS), with the stub's refusals and dropped connections."""
+
+    def run(self) -> None:
+        with self.app.plan.lifespan():
+            super().run()
 
     def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: Exception) -> None:
         if isinstance(exc, ConnectionDropped | ssl.SSLError):
@@ -147,10 +153,12 @@ def serve(
     config: ServerConfig,
     report: Report,
     on_ready: Callable[[str], None],
+    lifespan: Lifespan,
 ) -> None:
     """Run ``config.workers`` workers on ``sock`` until SIGTERM or SIGINT (gunicorn exits the process).
 
     Each worker gets its own copy of ``app`` when it forks: ``app`` must not have
-    opened connections (pactstub's store opens on first use, in the worker).
+    opened connections (pactstub's store opens on first use, in the worker), and
+    enters its own ``lifespan()`` (the arbiter serves nothing and enters none).
     """
-    _Arbiter(app, sock.detach(), _Plan(config, report), on_ready).run()
+    _Arbiter(app, sock.detach(), _Plan(config, report, lifespan), on_ready).run()
