@@ -140,11 +140,10 @@ class Answerer:
             unit=lambda: self._unit(asked.session),
             rng=self._rng,
             state_params=frozen(_state_params(interaction)),
+            check_status=lambda status: self._check_status(contract, route, status, str(template.path)),
         )
         try:
             rendered = template.render(context)
-            if rendered.status is not None:
-                self._check_status(contract, route, rendered.status, str(template.path))
             response = render_example(interaction.response, generated, lambda: rendered.body)
         except TemplateError as error:
             log.error("%s", error)
@@ -164,10 +163,12 @@ class Answerer:
         response: HttpResponse = route.interaction.response
         if status in contract.siblings.get(route.order, ()) or status_allowed(response, status):
             return
-        allowed = sorted(contract.siblings.get(route.order, {response.status}))
+        allowed = ", ".join(map(str, sorted(contract.siblings.get(route.order, {response.status}))))
+        if response.rules.status is not None:
+            allowed += f", or what the status rule of {route.interaction.description!r} allows"
         raise TemplateError(
             template,
-            f"set_status({status}): the pact allows {', '.join(map(str, allowed))} for "
+            f"set_status({status}): the pact allows {allowed} for "
             f"{route.interaction.request.method.upper()} {route.interaction.request.path}",
         )
 

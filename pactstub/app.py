@@ -11,7 +11,6 @@ methods they need.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from pactstub import web
+from pactstub import chance, web
 from pactstub.answer import Answer, Answerer, Asked, unavailable
 from pactstub.config import Settings
 from pactstub.contract import Contract, FailedReload
@@ -64,7 +63,7 @@ class StubApp:
         self, pacts: Sequence[Pact], settings: Settings, sources: Sequence[Origin] | None = None
     ) -> None:
         self.settings = settings
-        self.rng = random.Random(settings.seed)
+        self.rng = chance.generator(settings.seed)
         self.cors = Cors(settings.cors_origins)
         self._store: Store | None = None
         self._journal_table: JournalTable | None = None
@@ -82,8 +81,9 @@ class StubApp:
         #: the last reload refused, until one succeeds (``--watch``)
         self.failed_reload: FailedReload | None = None
         self.metrics = Metrics(self._journal_totals)
+        served = {route.interaction.description for route in self.index.routes}
         self.faults = FaultTable(
-            parse_option(settings.delays, settings.faults), self._stored_faults, self.rng
+            parse_option(settings.delays, settings.faults, served), self._stored_faults, self.rng
         )
         self._state_key = _environ_key(settings.provider_state_header)
         self._session_key = _environ_key(settings.session_header)

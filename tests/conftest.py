@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from tests.scratch import Shop, shop_at
 from tests.sources.broker import FakeBroker, running
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,3 +191,9 @@ def database_url(request: pytest.FixtureRequest) -> str:
     """Each test using it runs once on a SQLite file and once on PostgreSQL."""
     url: str = request.getfixturevalue(f"{request.param}_url")
     return url
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[Shop]:
+    """The shop pact (tests/scratch.py) in tmp_path, for templates the test writes."""
+    yield from shop_at(tmp_path)

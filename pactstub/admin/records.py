@@ -44,7 +44,7 @@ def _session(app: AdminApp, request: Request) -> str:
 
 
 def _known(app: AdminApp, session: str, collection: str) -> None:
-    if collection not in app.store.snapshot(session)["collections"]:
+    if not app.store.has_collection(collection, session=session):
         raise AdminError(404, f"no collection named {collection!r} in session {session!r}")
 
 

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from pactstub.errors import StoreError
+
 __all__ = ["Lifecycle", "Progress", "Stage", "Transition", "announce", "read", "saved", "updated"]
 
 log = logging.getLogger("pactstub")
@@ -138,13 +140,26 @@ def _leave(lifecycle: Lifecycle, stage: Stage, rng: random.Random) -> str | None
     return stage.next
 
 
-def saved(lifecycle: Lifecycle, data: dict[str, Any]) -> None:
-    """A new record starts in the state its field names, else the initial one (in place).
-
-    The state's ``set`` fields fill in what the record does not give itself.
-    """
+def _named(lifecycle: Lifecycle, data: Mapping[str, Any]) -> Stage:
+    """The state the record's field names; :class:`StoreError` when it names none of the lifecycle's."""
     stage = lifecycle.stage_of(data)
-    _enter(lifecycle, data, stage.name if stage else lifecycle.initial, keep=data)
+    if stage is None:
+        states = ", ".join(lifecycle.stages)
+        raise StoreError(
+            f"{data.get(lifecycle.field)!r} is not a state of {lifecycle.collection!r} "
+            f"(states: {states}; field {lifecycle.field!r}, defined in {lifecycle.source})"
+        )
+    return stage
+
+
+def saved(lifecycle: Lifecycle, data: dict[str, Any]) -> None:
+    """A new record starts in the state its field names, else (no field, or null) the initial one.
+
+    The state's ``set`` fields fill in what the record does not give itself. A field that
+    names no state is refused (:class:`StoreError`): a typo would leave the record stuck.
+    """
+    name = lifecycle.initial if data.get(lifecycle.field) is None else _named(lifecycle, data).name
+    _enter(lifecycle, data, name, keep=data)
 
 
 def updated(
@@ -153,14 +168,12 @@ def updated(
     """After ``changes`` were merged into ``data``: enter the state they name, if they name a new one.
 
     Returns whether the record entered a state (its reads and time then start again).
-    ``changes`` win over the state's ``set`` fields.
+    ``changes`` win over the state's ``set`` fields; a state that does not exist is
+    refused (:class:`StoreError`).
     """
     if lifecycle.field not in changes or changes[lifecycle.field] == before.get(lifecycle.field):
         return False
-    stage = lifecycle.stage_of(data)
-    if stage is None:
-        return False
-    _enter(lifecycle, data, stage.name, keep=changes)
+    _enter(lifecycle, data, _named(lifecycle, data).name, keep=changes)
     return True
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Dialect
 from pactstub.state.models import CLOCKS, COLLECTIONS, COUNTERS, FIELDS, RECORDS
 
 __all__ = [
+    "COLUMN_ORDER",
     "DIALECTS",
     "RECORD_COLUMNS",
     "OrderBy",
@@ -176,7 +177,14 @@ def statements(dialect: str) -> Statements:
 
 
 OrderBy = tuple[str, bool] | None
-"""``(field key, descending)`` for a data field, ``("\\x00id", descending)`` for the record id."""
+"""``(field key, descending)`` for a data field, ``(COLUMN_ORDER key, descending)`` for a record column."""
+
+#: Orderings by a column of the record itself rather than by a field of its data.
+COLUMN_ORDER: dict[str, sa.Column[Any]] = {
+    "\x00id": RECORDS.c.id,
+    "\x00created": RECORDS.c.created_us,
+    "\x00updated": RECORDS.c.updated_us,
+}
 
 
 @functools.lru_cache(maxsize=512)
@@ -187,7 +195,7 @@ def find_sql(dialect: str, fields: int, order: OrderBy, window: bool, count: boo
     key, ``order_field`` when ordering by a field, ``limit``/``offset`` with ``window``.
     With ``count`` it counts instead. With no fields it reads the collection by id.
     Ordering by a field keeps to the records that have it (the caller reads the rest
-    after them, see ``unit.find``); ordering by id needs no index entry at all.
+    after them, see ``unit.find``); ordering by a record column needs no index entry.
     ``lock`` (PostgreSQL) locks the records read, for a lifecycle that will advance them.
 
     The first field's index entries drive the query and give the id order (``ORDER BY
@@ -225,7 +233,10 @@ def find_sql(dialect: str, fields: int, order: OrderBy, window: bool, count: boo
         conditions += [RECORDS.c.session == _SESSION, RECORDS.c.collection == bindparam("collection")]
     ordering: list[Any] = []
     descending = bool(order and order[1])
-    if order is not None and order[0] != "\x00id":
+    column = COLUMN_ORDER.get(order[0]) if order is not None else None
+    if column is not None and column is not RECORDS.c.id:
+        ordering.append(column.desc() if descending else column)
+    elif order is not None and column is None:
         if entries:
             raise ValueError("filtered records are ordered by a field in Python (see unit.find)")
         # The order field's index gives the order, so a LIMIT reads only the first entries;

@@ -14,7 +14,6 @@ whole-state operations (reset, snapshot, export, import), each one transaction.
 from __future__ import annotations
 
 import json
-import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -25,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy import delete, select
 from sqlalchemy.pool import StaticPool
 
+from pactstub import chance
 from pactstub.errors import StoreError
 from pactstub.state import documents, sql
 from pactstub.state import migrate as migrations
@@ -87,7 +87,7 @@ class Store:
             lock,
             write_lock,
             dict(lifecycles or {}),
-            random.Random(seed),
+            chance.generator(seed),
             sqlite_file=path,
         )
         if migrate:
@@ -269,6 +269,14 @@ class Store:
     ) -> int:
         with self.unit(session) as unit:
             return unit.count(collection, where)
+
+    def has_collection(self, collection: str, *, session: str = DEFAULT_SESSION) -> bool:
+        """Whether the session has this collection: records were saved in it since it was last
+        reset (it may be empty now, its ids are still taken)."""
+        documents.check_session(session)
+        with self.transaction() as cursor:
+            cursor.execute(self._context.sql.collection_size, {"session": session, "name": collection})
+            return cursor.fetchone() is not None
 
     # -- clocks -------------------------------------------------------------------------
 

@@ -399,13 +399,19 @@ class UnitOfWork:
         """Merge ``changes`` into the record (or, ``replace``, make them its data); ``None`` if absent.
 
         In a collection with a lifecycle, changing the state field moves the record into
-        that state (its ``set`` fields applied, its reads and time started again).
+        that state (its ``set`` fields applied, its reads and time started again). The
+        ``id`` field that names the record cannot change (:class:`StoreError`).
         """
         changed = documents.stored(changes, "changes").data
         found = self._get_row(collection, record_id, lock=True)
         if found is None:
             return None
         before = found.data
+        if before.get("id") == record_id and changed.get("id", record_id) != record_id:
+            raise StoreError(
+                f"record {record_id} of collection {collection!r} keeps its id; "
+                f"the changes cannot make it {changed['id']!r}"
+            )
         data = dict(changed) if replace else {**before, **changed}
         cycle = self._context.lifecycles.get(collection)
         reads, since = found.stage_reads, found.stage_since_us
@@ -419,8 +425,10 @@ class UnitOfWork:
         return found.record(collection, self.session)
 
     def _write(self, collection: str, row: _Row, before: Mapping[str, Any], reads: int, since: int) -> None:
+        """Store the row's data and lifecycle bookkeeping; ``updated_at`` moves only if the data changed
+        (a read that a lifecycle merely counts is no update)."""
         text = documents.stored(row.data).text
-        now = self.now_us()
+        now = self.now_us() if row.data != before else row.updated_us
         parameters = {
             "session": self.session,
             "collection": collection,
@@ -487,8 +495,11 @@ class UnitOfWork:
 
         JSON equality, the same on SQLite and PostgreSQL: ``1`` is not ``"1"`` nor
         ``true``, ``1`` is ``1.0``, objects and arrays compare whole; a field missing from
-        a record never matches, not even ``None``. ``order_by`` is ``"id"`` or a field
-        name, ``-`` in front for descending; records without that field come last, by id.
+        a record never matches, not even ``None``. ``order_by`` is a field name, or
+        ``"id"``, ``"created_at"``, ``"updated_at"`` for the record's own (those names
+        are never a field of the data here), ``-`` in front for descending; records
+        without the field come last, by id. The record's times are not indexed: ordering
+        by them sorts the matching records.
         """
         keys = _where(where)
         order = _order(order_by)
@@ -499,7 +510,7 @@ class UnitOfWork:
             parameters[f"f{index}"], parameters[f"k{index}"] = name, key
         lock = cycle is not None
         dialect = self._context.dialect
-        if order is None or order[0] == "\x00id":
+        if order is None or order[0] in sql.COLUMN_ORDER:
             statement = sql.find_sql(dialect, len(keys), order, window is not None, False, lock)
             found = [
                 _Row.of(row) for row in self._all(statement, {**parameters, **(window or {})}, write=lock)
@@ -636,6 +647,10 @@ def _where(where: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     return [(field_key(name), value_key(value)) for name, value in checked.items()]
 
 
+#: ``order_by`` names that order by the record itself, not a field of its data.
+_COLUMNS = {"id": "\x00id", "created_at": "\x00created", "updated_at": "\x00updated"}
+
+
 def _order(order_by: str | None) -> tuple[str, bool] | None:
     if order_by is None:
         return None
@@ -643,7 +658,8 @@ def _order(order_by: str | None) -> tuple[str, bool] | None:
         raise StoreError(f"order_by must be a field name (with - in front for descending), not {order_by!r}")
     descending = order_by.startswith("-")
     name = order_by[1:] if descending else order_by
-    return ("\x00id" if name == "id" else field_key(name), descending)
+    column = _COLUMNS.get(name)
+    return (column if column is not None else field_key(name), descending)
 
 
 def _window(limit: int | None, offset: int) -> dict[str, int] | None:
