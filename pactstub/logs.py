@@ -14,6 +14,8 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from pactstub.state.lifecycle import LIFECYCLE_FIELD
+
 if TYPE_CHECKING:
     from pactstub.journal import JournalEntry
 
@@ -33,8 +35,6 @@ LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: The attribute of a log record holding the :class:`~pactstub.journal.JournalEntry` it is about.
 REQUEST_FIELD = "pactstub_request"
-#: The attribute of a log record holding a lifecycle event's fields.
-LIFECYCLE_FIELD = "pactstub_lifecycle"
 
 
 def formatter(log_format: LogFormat) -> logging.Formatter:

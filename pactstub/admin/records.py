@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from pactstub.admin import AdminApp, AdminError, json_body, reply, session_of
 from pactstub.render.helpers import iso_utc
-from pactstub.state.unit import Record
+from pactstub.state.records import Record
 
 _WINDOW = {"_limit", "_offset", "_order_by", "_session", "session"}
 

@@ -31,9 +31,21 @@ from typing import Any
 
 from pactstub.errors import StoreError
 
-__all__ = ["Lifecycle", "Progress", "Stage", "Transition", "announce", "read", "saved", "updated"]
+__all__ = [
+    "LIFECYCLE_FIELD",
+    "Lifecycle",
+    "Progress",
+    "Stage",
+    "Transition",
+    "announce",
+    "read",
+    "saved",
+    "updated",
+]
 
 log = logging.getLogger("pactstub")
+#: The attribute of a log record holding a lifecycle event's fields (see :mod:`pactstub.logs`).
+LIFECYCLE_FIELD = "pactstub_lifecycle"
 
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
 #: A chain of time-based states longer than this in one catch-up is a definition error.
@@ -109,8 +121,6 @@ def announce(session: str, transitions: Iterable[Transition]) -> None:
     """Log each transition: ``runs 978: QUEUED -> RUNNING`` (the fields too, for JSON logs)."""
     if not log.isEnabledFor(logging.INFO):
         return
-    from pactstub.logs import LIFECYCLE_FIELD
-
     where = "" if session == "default" else f" (session {session})"
     for moved in transitions:
         fields = {

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
@@ -26,15 +26,16 @@ from sqlalchemy.pool import StaticPool
 
 from pactstub import chance
 from pactstub.errors import StoreError
-from pactstub.state import documents, sql
+from pactstub.state import documents, sql, transfer
 from pactstub.state import migrate as migrations
 from pactstub.state.clock import ClockState
+from pactstub.state.context import StoreContext
 from pactstub.state.documents import DEFAULT_SESSION, StateDocumentError
 from pactstub.state.engine import DEFAULT_URL, DatabaseSettings, create_engine, failure, sqlite_file
-from pactstub.state.keys import field_key, value_key
 from pactstub.state.lifecycle import Lifecycle
 from pactstub.state.models import CLOCKS, COLLECTIONS, COUNTERS, FAULTS, FIELDS, JOURNAL, RECORDS
-from pactstub.state.unit import Record, StoreContext, UnitOfWork
+from pactstub.state.records import Record
+from pactstub.state.unit import UnitOfWork
 
 __all__ = [
     "DEFAULT_SESSION",
@@ -390,106 +391,18 @@ class Store:
         }
 
     def export(self, session: str | None = None, progress: Progress | None = None) -> dict[str, Any]:
-        """The whole state (or one session's) as one JSON document, read as one snapshot.
-
-        ``progress(records read, records in all)`` is called as the records are read.
-        """
-        where = {"s": session}
-
-        def of(statement: Any, table: sa.Table) -> Any:
-            return statement.where(table.c.session == sa.bindparam("s")) if session is not None else statement
-
-        counters = of(select(COUNTERS), COUNTERS).order_by(COUNTERS.c.session, COUNTERS.c.name)
-        records = of(
-            select(RECORDS.c.session, RECORDS.c.collection, RECORDS.c.id, RECORDS.c.data,
-                   RECORDS.c.created_us, RECORDS.c.updated_us),
-            RECORDS,
-        ).order_by(RECORDS.c.session, RECORDS.c.collection, RECORDS.c.id)  # fmt: skip
-        size = of(select(sa.func.count()).select_from(RECORDS), RECORDS)
-        exported: list[dict[str, Any]] = []
-        with self.transaction(snapshot=True) as cursor:
-            cursor.execute(self._compiled(counters), where)
-            counter_rows = cursor.fetchall()
-            cursor.execute(self._compiled(size), where)
-            total = int(cursor.fetchone()[0])
-            cursor.execute(self._compiled(records), where)
-            while batch := cursor.fetchmany(_IMPORT_BATCH):
-                exported.extend(
-                    {
-                        "session": s,
-                        "collection": c,
-                        "id": int(i),
-                        "data": json.loads(d),
-                        "created_at": documents.isoformat(int(created)),
-                        "updated_at": documents.isoformat(int(updated)),
-                    }
-                    for s, c, i, d, created, updated in batch
-                )
-                if progress is not None:
-                    progress(len(exported), total)
-        return {
-            "version": documents.FORMAT_VERSION,
-            "counters": [{"session": s, "name": n, "value": int(v)} for s, n, v in counter_rows],
-            "records": exported,
-        }
+        """The whole state (or one session's) as one JSON document: see :func:`transfer.export`."""
+        return transfer.export(self, session, progress)
 
     def import_(self, document: Mapping[str, Any], progress: Progress | None = None) -> int:
-        """Replace every counter and record by those of an :meth:`export` document.
-
-        The document is checked completely before anything is written, and the
-        replacement is one transaction: a bad document changes nothing. Returns how
-        many records were imported. ``progress(rows written, rows in all)`` is called as
-        the records and their index entries are written.
-        """
-        rows = documents.parse(document)
-        collections: dict[tuple[str, str], list[int]] = {}
-        for row in rows.records:
-            stats = collections.setdefault((row["session"], row["collection"]), [0, 0])
-            stats[0], stats[1] = max(stats[0], row["id"]), stats[1] + 1
-        with self.transaction(write=True) as cursor:
-            for table in (FIELDS, RECORDS, COLLECTIONS, COUNTERS):
-                cursor.execute(self._compiled(delete(table)))
-            self._insert_all(cursor, COUNTERS, rows.counters)
-            self._insert_all(
-                cursor,
-                COLLECTIONS,
-                [
-                    {"session": s, "name": name, "last_id": last, "size": size}
-                    for (s, name), (last, size) in collections.items()
-                ],
-            )
-            total = len(rows.records) + sum(len(row["stored"].data) for row in rows.records)
-            done = 0
-
-            def written(count: int) -> None:
-                nonlocal done
-                done += count
-                if progress is not None:
-                    progress(done, total)
-
-            self._insert_all(cursor, RECORDS, _record_rows(rows.records), written)
-            self._insert_all(cursor, FIELDS, _field_rows(rows.records), written)
+        """Replace every counter and record by those of a document: see :func:`transfer.import_`."""
+        count = transfer.import_(self, document, progress)
         self._context.clocks.forget()
-        return len(rows.records)
+        return count
 
-    def _insert_all(
-        self,
-        cursor: Any,
-        table: sa.Table,
-        rows: Iterable[Mapping[str, Any]],
-        written: Callable[[int], None] = lambda count: None,
-    ) -> None:
-        statement = self._compiled(sa.insert(table).values({c.name: sa.bindparam(c.name) for c in table.c}))
-        batch: list[Mapping[str, Any]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= _IMPORT_BATCH:
-                cursor.executemany(statement, batch)
-                written(len(batch))
-                batch = []
-        if batch:
-            cursor.executemany(statement, batch)
-            written(len(batch))
+    def compiled(self, statement: sa.ClauseElement) -> str:
+        """``statement`` as SQL text for this store's database (for :mod:`pactstub.state.transfer`)."""
+        return self._compiled(statement)
 
 
 def _quietly_rollback(connection: Any) -> None:
@@ -505,29 +418,3 @@ def _read_clock(cursor: Any, statement: str, session: str) -> ClockState:
     cursor.execute(statement, {"session": session})
     row = cursor.fetchone()
     return ClockState() if row is None else ClockState(int(row[0]), None if row[1] is None else int(row[1]))
-
-
-def _record_rows(records: Sequence[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
-    for row in records:
-        yield {
-            "session": row["session"],
-            "collection": row["collection"],
-            "id": row["id"],
-            "data": row["stored"].text,
-            "created_us": row["created_us"],
-            "updated_us": row["updated_us"],
-            "stage_reads": 0,
-            "stage_since_us": row["updated_us"],
-        }
-
-
-def _field_rows(records: Sequence[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
-    for row in records:
-        for name, value in row["stored"].data.items():
-            yield {
-                "session": row["session"],
-                "collection": row["collection"],
-                "field": field_key(name),
-                "key": value_key(value),
-                "id": row["id"],
-            }

@@ -18,120 +18,22 @@ equality, a count, or an ordering by field reads index entries, never the collec
 from __future__ import annotations
 
 import json
-import random
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
-
-from pactstub.errors import StoreError, StoreUnavailable
-from pactstub.state import documents, lifecycle, sql
-from pactstub.state.clock import ClockCache, ClockState
+from pactstub.errors import StoreError
+from pactstub.state import documents, lifecycle, records, sql
+from pactstub.state.clock import ClockState
+from pactstub.state.context import SharedRandom, StoreContext
 from pactstub.state.documents import DEFAULT_SESSION, MAX_ID
 from pactstub.state.engine import failure
-from pactstub.state.keys import field_key, value_key
 from pactstub.state.lifecycle import Lifecycle
+from pactstub.state.records import Record, Row
 
 __all__ = ["Record", "StoreContext", "UnitOfWork"]
 
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One stored JSON object; ``id`` is its id in its collection."""
-
-    collection: str
-    id: int
-    data: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-    session: str = DEFAULT_SESSION
-
-
-@dataclass(slots=True)
-class _Row:
-    """A record as read, with its lifecycle bookkeeping."""
-
-    id: int
-    data: dict[str, Any]
-    created_us: int
-    updated_us: int
-    stage_reads: int
-    stage_since_us: int
-
-    @classmethod
-    def of(cls, row: Sequence[Any]) -> _Row:
-        return cls(int(row[0]), json.loads(row[1]), int(row[2]), int(row[3]), int(row[4]), int(row[5]))
-
-    def record(self, collection: str, session: str) -> Record:
-        return Record(
-            collection,
-            self.id,
-            self.data,
-            documents.from_micros(self.created_us),
-            documents.from_micros(self.updated_us),
-            session,
-        )
-
-
-@dataclass
-class StoreContext:
-    """What every unit of one store shares: the engine, its statements, locks, lifecycles, clock."""
-
-    engine: Engine
-    #: the database for log lines (no password)
-    where: str
-    #: held for the whole unit when there is one connection (an in-memory database)
-    lock: AbstractContextManager[Any]
-    #: held while a unit writes to a SQLite file (see ``Store.__init__``)
-    write_lock: AbstractContextManager[Any]
-    lifecycles: Mapping[str, Lifecycle] = field(default_factory=dict)
-    rng: random.Random = field(default_factory=random.Random)
-    clocks: ClockCache = field(default_factory=ClockCache)
-    #: the SQLite file, to refuse writing into one replaced or deleted since it was opened
-    sqlite_file: Path | None = None
-    #: that file's device and inode, as first seen
-    sqlite_identity: tuple[int, int] | None = None
-
-    def __post_init__(self) -> None:
-        self.closed = False
-        self.dialect = self.engine.dialect.name
-        self.sql = sql.statements(self.dialect)
-        self.rng_lock = threading.Lock()
-
-    def check_open(self) -> None:
-        """Refuse to work once closed (an in-memory database would silently start empty again)."""
-        if self.closed:
-            raise StoreError("the store is closed")
-
-    def check_file(self) -> None:
-        """Refuse to write when the SQLite file was deleted or replaced since the store opened it.
-
-        Writes would go to the deleted file's inode and be lost at the next restart, and
-        ids would be handed out again; better to fail loudly now.
-        """
-        path = self.sqlite_file
-        if path is None:
-            return
-        try:
-            found = path.stat()
-        except OSError:
-            raise StoreUnavailable(f"the SQLite file {path.name} was deleted while in use") from None
-        identity = (found.st_dev, found.st_ino)
-        if self.sqlite_identity is None:
-            self.sqlite_identity = identity
-        elif identity != self.sqlite_identity:
-            raise StoreUnavailable(f"the SQLite file {path.name} was replaced while in use")
-
-    def random(self) -> float:
-        with self.rng_lock:
-            return self.rng.random()
 
 
 class UnitOfWork:
@@ -350,7 +252,7 @@ class UnitOfWork:
         record_id = self._take_id(collection, document.get("id"))
         if "id" not in document:
             document["id"] = record_id
-        text = _text(document)
+        text = records.text(document)
         now = self.now_us()
         where = {"session": self.session, "collection": collection, "id": record_id}
 
@@ -360,10 +262,10 @@ class UnitOfWork:
 
         if self._run(insert, write=True) != 1:
             raise StoreError(f"collection {collection!r} already has a record with id {record_id}")
-        self._index(collection, record_id, _entries(document), {})
+        self._index(collection, record_id, records.entries(document), {})
         if cycle is not None:
             self._moved.append(lifecycle.Transition(collection, record_id, None, document.get(cycle.field)))
-        return _Row(record_id, document, now, now, 0, now).record(collection, self.session)
+        return Row(record_id, document, now, now, 0, now).record(collection, self.session)
 
     def _take_id(self, collection: str, given: Any) -> int:
         """The record's id: the one its ``id`` field gives, else the collection's next."""
@@ -424,7 +326,7 @@ class UnitOfWork:
         self._write(collection, found, before, reads, since)
         return found.record(collection, self.session)
 
-    def _write(self, collection: str, row: _Row, before: Mapping[str, Any], reads: int, since: int) -> None:
+    def _write(self, collection: str, row: Row, before: Mapping[str, Any], reads: int, since: int) -> None:
         """Store the row's data and lifecycle bookkeeping; ``updated_at`` moves only if the data changed
         (a read that a lifecycle merely counts is no update)."""
         text = documents.stored(row.data).text
@@ -439,7 +341,7 @@ class UnitOfWork:
             "stage_since_us": since,
         }
         self._run(lambda cursor: cursor.execute(self._context.sql.update_record, parameters), write=True)
-        self._index(collection, row.id, _entries(row.data), _entries(before))
+        self._index(collection, row.id, records.entries(row.data), records.entries(before))
         row.updated_us, row.stage_reads, row.stage_since_us = now, reads, since
 
     def delete(self, collection: str, record_id: int) -> bool:
@@ -448,7 +350,7 @@ class UnitOfWork:
         row = self._one(self._context.sql.delete_record, where, write=True)
         if row is None:
             return False
-        self._index(collection, record_id, {}, _entries(json.loads(row[0])))
+        self._index(collection, record_id, {}, records.entries(json.loads(row[0])))
         self._run(
             lambda cursor: cursor.execute(
                 self._context.sql.shrink_collection,
@@ -460,7 +362,7 @@ class UnitOfWork:
 
     # -- records: reads -----------------------------------------------------------------
 
-    def _get_row(self, collection: str, record_id: int, *, lock: bool = False) -> _Row | None:
+    def _get_row(self, collection: str, record_id: int, *, lock: bool = False) -> Row | None:
         if not isinstance(record_id, int) or isinstance(record_id, bool):
             raise StoreError(f"a record id is an integer, not {record_id!r}")
         if not 1 <= record_id <= MAX_ID:
@@ -471,7 +373,7 @@ class UnitOfWork:
         row = self._one(
             statement, {"session": self.session, "collection": collection, "id": record_id}, write=lock
         )
-        return None if row is None else _Row.of(row)
+        return None if row is None else Row.of(row)
 
     def get(self, collection: str, record_id: int, *, advance: bool = False) -> Record | None:
         """One record by id; ``advance`` counts the read for its lifecycle (templates do)."""
@@ -501,9 +403,9 @@ class UnitOfWork:
         without the field come last, by id. The record's times are not indexed: ordering
         by them sorts the matching records.
         """
-        keys = _where(where)
-        order = _order(order_by)
-        window = _window(limit, offset)
+        keys = records.where_terms(where)
+        order = records.order(order_by)
+        window = records.window(limit, offset)
         cycle = self._context.lifecycles.get(collection) if advance else None
         parameters: dict[str, Any] = {"session": self.session, "collection": collection}
         for index, (name, key) in enumerate(keys):
@@ -513,12 +415,12 @@ class UnitOfWork:
         if order is None or order[0] in sql.COLUMN_ORDER:
             statement = sql.find_sql(dialect, len(keys), order, window is not None, False, lock)
             found = [
-                _Row.of(row) for row in self._all(statement, {**parameters, **(window or {})}, write=lock)
+                Row.of(row) for row in self._all(statement, {**parameters, **(window or {})}, write=lock)
             ]
         elif keys:
             found = self._sorted(parameters, len(keys), order, window, lock)
         else:
-            found = [_Row.of(row) for row in self._find_by_field(parameters, order, window, lock)]
+            found = [Row.of(row) for row in self._find_by_field(parameters, order, window, lock)]
         return self._advance(collection, cycle, found)
 
     def _sorted(
@@ -528,7 +430,7 @@ class UnitOfWork:
         order: tuple[str, bool],
         window: dict[str, int] | None,
         lock: bool,
-    ) -> list[_Row]:
+    ) -> list[Row]:
         """Filtered and ordered by a field: the matches (found through the filters' index entries)
         sorted here by that field's index key, those without the field last, by id.
 
@@ -536,20 +438,8 @@ class UnitOfWork:
         the order field, it would walk every record having that field to find a few matches.
         """
         statement = sql.find_sql(self._context.dialect, fields, None, False, False, lock)
-        rows = [_Row.of(row) for row in self._all(statement, parameters, write=lock)]
-        wanted, descending = order
-
-        def key(row: _Row) -> str:
-            return next((value_key(v) for name, v in row.data.items() if field_key(name) == wanted), "")
-
-        having = sorted(
-            (row for row in rows if key(row)), key=lambda row: (key(row), row.id), reverse=descending
-        )
-        missing = sorted((row for row in rows if not key(row)), key=lambda row: row.id, reverse=descending)
-        ordered = having + missing
-        if window is None:
-            return ordered
-        return ordered[window["offset"] : window["offset"] + window["limit"]]
+        rows = [Row.of(row) for row in self._all(statement, parameters, write=lock)]
+        return records.sorted_by(rows, order, window)
 
     def _find_by_field(
         self,
@@ -578,7 +468,7 @@ class UnitOfWork:
 
     def count(self, collection: str, where: Mapping[str, Any] | None = None) -> int:
         """How many records of the collection have the fields of ``where``."""
-        keys = _where(where)
+        keys = records.where_terms(where)
         if not keys:
             row = self._one(self._context.sql.collection_size, {"session": self.session, "name": collection})
             return 0 if row is None else int(row[0])
@@ -588,7 +478,7 @@ class UnitOfWork:
         statement = sql.find_sql(self._context.dialect, len(keys), None, False, True, False)
         return int(self._one(statement, parameters)[0])
 
-    def _advance(self, collection: str, cycle: Lifecycle | None, rows: list[_Row]) -> list[Record]:
+    def _advance(self, collection: str, cycle: Lifecycle | None, rows: list[Row]) -> list[Record]:
         """The records as a reader sees them; with a lifecycle, each read counts."""
         if cycle is None:
             return [row.record(collection, self.session) for row in rows]
@@ -597,7 +487,7 @@ class UnitOfWork:
         for row in rows:
             before = row.data
             progress = lifecycle.read(
-                cycle, dict(before), row.stage_reads, row.stage_since_us, now, _Random(self._context)
+                cycle, dict(before), row.stage_reads, row.stage_since_us, now, SharedRandom(self._context)
             )
             if progress.changed:
                 row.data = progress.stored
@@ -617,55 +507,3 @@ class UnitOfWork:
                 )
             )
         return records
-
-
-class _Random(random.Random):
-    """The store's shared generator, through its lock (lifecycles draw failures from it)."""
-
-    def __init__(self, context: StoreContext) -> None:
-        self._store_context = context
-
-    def random(self) -> float:
-        return self._store_context.random()
-
-
-def _text(document: Mapping[str, Any]) -> str:
-    return json.dumps(document)
-
-
-def _entries(data: Mapping[str, Any]) -> dict[str, str]:
-    """The index entries of a record: field key -> value key, one per top-level field."""
-    return {field_key(name): value_key(value) for name, value in data.items()}
-
-
-def _where(where: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-    if not where:
-        return []
-    if not isinstance(where, Mapping):
-        raise StoreError(f"the fields to find must be a mapping of field name to value, not {where!r}")
-    checked = documents.stored(where, "the fields to find").data
-    return [(field_key(name), value_key(value)) for name, value in checked.items()]
-
-
-#: ``order_by`` names that order by the record itself, not a field of its data.
-_COLUMNS = {"id": "\x00id", "created_at": "\x00created", "updated_at": "\x00updated"}
-
-
-def _order(order_by: str | None) -> tuple[str, bool] | None:
-    if order_by is None:
-        return None
-    if not isinstance(order_by, str) or order_by in ("", "-"):
-        raise StoreError(f"order_by must be a field name (with - in front for descending), not {order_by!r}")
-    descending = order_by.startswith("-")
-    name = order_by[1:] if descending else order_by
-    column = _COLUMNS.get(name)
-    return (column if column is not None else field_key(name), descending)
-
-
-def _window(limit: int | None, offset: int) -> dict[str, int] | None:
-    for value, what in ((limit, "limit"), (offset, "offset")):
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-            raise StoreError(f"{what} must be a whole number, not {value!r}")
-    if limit is None and not offset:
-        return None
-    return {"limit": MAX_ID if limit is None else limit, "offset": offset}
