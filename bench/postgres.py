@@ -9,14 +9,33 @@ and after each run, so every configuration starts from an empty store.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from pactstub.state.migrate import VERSION_TABLE
+from pactstub.state.models import Base
+
 ENV = "PACTSTUB_BENCH_POSTGRES_URL"
 DEFAULT_DATABASE = "pactstub_bench"
-#: what every table of pactstub's (its Alembic version table too) is named like
-TABLE_PREFIX = "pactstub_"
+#: pactstub's tables and its Alembic version table
+TABLES = (*(table.name for table in Base.metadata.sorted_tables), VERSION_TABLE)
+
+
+@contextmanager
+def bench_database(base: str, database: str = DEFAULT_DATABASE) -> Iterator[str]:
+    """The URL of the benchmark's own database on the server of ``base``, empty, and emptied after."""
+    if base.startswith("postgres://"):
+        base = "postgresql://" + base.removeprefix("postgres://")
+    _create_database(base, database)
+    url = make_url(base).set(database=database).render_as_string(hide_password=False)
+    drop_tables(url)
+    try:
+        yield url
+    finally:
+        drop_tables(url)
 
 
 def bench_url(database: str = DEFAULT_DATABASE) -> str | None:
@@ -41,9 +60,8 @@ def drop_tables(url: str) -> None:
     engine = sa.create_engine(_psycopg2(url))
     try:
         with engine.begin() as connection:
-            for table in sa.inspect(connection).get_table_names():
-                if table.startswith(TABLE_PREFIX):
-                    connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+            for table in TABLES:
+                connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
     finally:
         engine.dispose()
 

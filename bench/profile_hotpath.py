@@ -226,7 +226,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     served.add_argument("--duration", type=float, default=5.0)
     served.add_argument("--connections", type=int, default=8)
     local = modes.add_parser("inprocess", help="cProfile through werkzeug.test.Client")
-    local.add_argument("--requests", type=int, default=1000, help="rounds of all 7 requests")
+    rounds = "rounds of every request (one per interaction, and the miss)"
+    local.add_argument("--requests", type=int, default=1000, help=rounds)
     for sub in (served, local):
         sub.add_argument("--templates", action="store_true", help="serve with --templates templates")
         sub.add_argument("--top", type=int, default=25)

@@ -90,6 +90,8 @@ class Measurement:
     state_after: dict[str, Any] | None = None
     #: resident memory of the server (all its processes) right after the row
     rss_mib: float = 0.0
+    #: the Rust stub's requests/s for the same request, measured right before this row
+    rust_rps: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -106,6 +108,7 @@ class Measurement:
             "response_bytes": self.response_bytes,
             "state_after": self.state_after,
             "rss_mib": round(self.rss_mib, 1),
+            "rust_rps_same_run": self.rust_rps,
             **self.result.to_json(),
         }
 
@@ -255,7 +258,18 @@ def _server(name: str, tmp: Path) -> Iterator[Server]:
 
 
 def run_state(options: Options, tmp: Path) -> tuple[list[Measurement], list[str]]:
-    """The stateful requests on each database and worker count; notes for what was skipped."""
+    """The stateful requests on each database and worker count; notes for what was skipped.
+
+    With ``rust`` among ``--servers``, the Rust stub answers the same request (from the
+    pact's example, statically) right before each row, so every row carries the reference
+    measured under the same conditions.
+    """
+    with ExitStack() as stack:
+        rust = stack.enter_context(_server("rust", tmp)) if "rust" in options.servers else None
+        return _run_state(options, tmp, rust)
+
+
+def _run_state(options: Options, tmp: Path, rust: Server | None) -> tuple[list[Measurement], list[str]]:
     requests = [r for r in bench_requests(options) if r.key in STATEFUL]
     seeds = {r.key: r for r in requests}
     measurements: list[Measurement] = []
@@ -269,6 +283,10 @@ def run_state(options: Options, tmp: Path) -> tuple[list[Measurement], list[str]
             cpus = harness.SERVER_CPUS if workers == 1 else "not pinned"
             with _state_server(database, url(workers), workers, tmp) as server:
                 for request in requests:
+                    rust_rps = None
+                    if rust is not None:
+                        _progress(f"state   rust     static {request.label}")
+                        rust_rps = measure(rust, request, options)[1].rps
                     _progress(f"state   {database:8} w{workers} {request.label}")
                     _reset_and_seed(server, seeds)
                     checked, result = measure(server, request, options)
@@ -276,7 +294,9 @@ def run_state(options: Options, tmp: Path) -> tuple[list[Measurement], list[str]
                     config, seen = f"templates+{database}", _seen(checked)
                     rss = harness.resident_mib(server)
                     measurements.append(
-                        Measurement("pactstub", config, workers, cpus, request, *seen, result, state, rss)
+                        Measurement(
+                            "pactstub", config, workers, cpus, request, *seen, result, state, rss, rust_rps
+                        )
                     )
     return measurements, notes
 
@@ -410,8 +430,8 @@ def state_table(measurements: list[Measurement], static: list[Measurement]) -> s
     reference = {m.request.key: m for m in static if m.server == "pactstub"}
     rows = [
         "| interaction | configuration | workers | server CPUs | status "
-        "| rps | p50 ms | p99 ms | vs static |",
-        "|---|---|--:|---|--:|--:|--:|--:|--:|",
+        "| rps | p50 ms | p99 ms | vs static | Rust static rps (just before) | ÷ Rust |",
+        "|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     keys = list(dict.fromkeys(m.request.key for m in measurements))
     for key in keys:
@@ -425,8 +445,11 @@ def state_table(measurements: list[Measurement], static: list[Measurement]) -> s
 
 def _state_row(m: Measurement, base: Measurement | None) -> str:
     versus = f"{m.result.rps / base.result.rps:.2f}×" if base and base.result.rps else "-"
+    rust = f"{m.rust_rps:,.0f}" if m.rust_rps else "-"
+    over_rust = f"{m.result.rps / m.rust_rps:.2f}×" if m.rust_rps else "-"
     return (
-        f"| {m.request.label} | {m.config} | {m.workers} | {m.cpus} | {m.status} | {_cells(m)} | {versus} |"
+        f"| {m.request.label} | {m.config} | {m.workers} | {m.cpus} | {m.status} | {_cells(m)} | {versus} "
+        f"| {rust} | {over_rust} |"
     )
 
 

@@ -88,6 +88,7 @@ class Answerer:
         self._rng = rng
 
     def answer(self, received: ReceivedRequest, asked: Asked) -> Answer:
+        """The answer, from the contract serving when the request arrived even if one replaces it."""
         contract = self.contract
         prepared = ActualRequest(received)
         if received.body and prepared.declares_json:  # JSON nothing may read: refused before matching
@@ -96,7 +97,7 @@ class Answerer:
                 return _refused_json(refused)
         chosen = contract.index.choose(prepared, state=asked.state, strict_headers=self._strict)
         if chosen is not None:
-            return self._respond(chosen, prepared, asked)
+            return self._respond(contract, chosen, prepared, asked)
         routes = contract.index.candidates(received.method, received.path)
         if routes:  # nothing matched: only now work out every reason, for the explanation
             near = [
@@ -104,10 +105,10 @@ class Answerer:
                  + match_request(route.interaction.request, prepared, strict_headers=self._strict))
                 for route in routes
             ]  # fmt: skip
-            return self._no_match(prepared, asked, near)
+            return self._no_match(contract, prepared, asked, near)
         method = received.method.upper()
         if received.path in contract.builtin and method in ("GET", "HEAD"):
-            return Answer(self._builtin_response(received.path))
+            return Answer(self._builtin_response(contract, received.path))
         allowed = contract.index.methods_for(received.path)
         if allowed:
             body = {
@@ -121,9 +122,8 @@ class Answerer:
 
     # ---------------------------------------------------------------- matched
 
-    def _respond(self, route: Route, prepared: ActualRequest, asked: Asked) -> Answer:
+    def _respond(self, contract: Contract, route: Route, prepared: ActualRequest, asked: Asked) -> Answer:
         """The matched interaction's response; computed once when nothing in it varies."""
-        contract = self.contract
         received = prepared.request
         static = contract.static.get(route.order)
         if static is not None:
@@ -145,11 +145,10 @@ class Answerer:
             unit=lambda: self._unit(asked.session),
             rng=self._rng,
             state_params=frozen(_state_params(interaction)),
+            check_status=lambda status: self._check_status(contract, route, status, str(template.path)),
         )
         try:
             rendered = template.render(context)
-            if rendered.status is not None:
-                self._check_status(route, rendered.status, str(template.path))
             response = render_example(interaction.response, generated, lambda: rendered.body)
         except TemplateError as error:
             log.error("%s", error)
@@ -164,15 +163,17 @@ class Answerer:
             response = _shaped(response, rendered.status, rendered.headers)
         return Answer(response, route)
 
-    def _check_status(self, route: Route, status: int, template: str) -> None:
+    def _check_status(self, contract: Contract, route: Route, status: int, template: str) -> None:
         """A template may answer only what the pact allows for this request."""
         response: HttpResponse = route.interaction.response
-        if status in self.contract.siblings.get(route.order, ()) or status_allowed(response, status):
+        if status in contract.siblings.get(route.order, ()) or status_allowed(response, status):
             return
-        allowed = sorted(self.contract.siblings.get(route.order, {response.status}))
+        allowed = ", ".join(map(str, sorted(contract.siblings.get(route.order, {response.status}))))
+        if response.rules.status is not None:
+            allowed += f", or what the status rule of {route.interaction.description!r} allows"
         raise TemplateError(
             template,
-            f"set_status({status}): the pact allows {', '.join(map(str, allowed))} for "
+            f"set_status({status}): the pact allows {allowed} for "
             f"{route.interaction.request.method.upper()} {route.interaction.request.path}",
         )
 
@@ -194,7 +195,11 @@ class Answerer:
         ]
 
     def _no_match(
-        self, prepared: ActualRequest, asked: Asked, near: list[tuple[Route, list[Mismatch]]]
+        self,
+        contract: Contract,
+        prepared: ActualRequest,
+        asked: Asked,
+        near: list[tuple[Route, list[Mismatch]]],
     ) -> Answer:
         received = prepared.request
         fewest = min(len(m) for _, m in near)
@@ -216,7 +221,7 @@ class Answerer:
             "closest": [c.to_json() for c in closest],
             "mismatches": [m.to_json() for m in closest[0].mismatches],
         }
-        template = self.contract.templates.for_no_match(closest[0].pact)
+        template = contract.templates.for_no_match(closest[0].pact)
         if template is None:
             return Answer(json_response(explanation, status), problem="mismatch", closest=closest)
         context = TemplateContext(
@@ -240,10 +245,9 @@ class Answerer:
         response = RenderedResponse(status, [("Content-Type", JSON_TYPE)], body)
         return Answer(response, problem="mismatch", closest=closest)
 
-    def _builtin_response(self, path: str) -> RenderedResponse:
+    def _builtin_response(self, contract: Contract, path: str) -> RenderedResponse:
         if path == "/health":
             return self._health()
-        contract = self.contract
         return json_response(
             {
                 "name": "pactstub",

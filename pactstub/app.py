@@ -2,15 +2,15 @@
 
 This module wires the parts together and decides what HTTP says: reading the request
 (:mod:`pactstub.web`), answering it from the contract (:mod:`pactstub.answer`),
-faults and delays (:mod:`pactstub.faults`), the journal (:mod:`pactstub.journal`), and
-the admin endpoints (:mod:`pactstub.admin`), which reach the app only through the
-:class:`StubApp` methods they need.
+faults and delays (:mod:`pactstub.faults`), the journal (:mod:`pactstub.journal`), the
+metrics (:mod:`pactstub.metrics`), and the admin endpoints (:mod:`pactstub.admin`, with
+``/metrics`` and the dashboard), which reach the app only through the :class:`StubApp`
+methods they need.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -18,19 +18,22 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from pactstub import web
+from pactstub import chance, web
 from pactstub.answer import Answer, Answerer, Asked, unavailable
 from pactstub.config import Settings
-from pactstub.contract import Contract
+from pactstub.contract import Contract, FailedReload
 from pactstub.cors import Cors
 from pactstub.errors import ConnectionDropped, RequestBodyError, StoreError, StoreUnavailable
 from pactstub.faults import FaultTable, parse_option
 from pactstub.framing import error_body
 from pactstub.journal import Journal, JournalEntry, RequestRecord
-from pactstub.loading import PactSource, load_pacts
+from pactstub.loading import PactSource, load_with_origins
+from pactstub.logs import REQUEST_FIELD
+from pactstub.metrics import Metrics
 from pactstub.model import Pact, ReceivedRequest
 from pactstub.render.response import JSON_TYPE, RenderedResponse
 from pactstub.routing import RouteIndex
+from pactstub.sources.origin import Origin
 from pactstub.state.documents import DEFAULT_SESSION, check_session
 from pactstub.state.engine import DatabaseSettings
 from pactstub.state.journal import JournalTable
@@ -45,6 +48,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("pactstub")
 
 ADMIN_PREFIX = "/_pactstub/"
+#: Prometheus's usual path; served there unless an interaction uses it (then under ``ADMIN_PREFIX``).
+METRICS_PATH = "/metrics"
 
 
 def _environ_key(header: str) -> str:
@@ -54,15 +59,17 @@ def _environ_key(header: str) -> str:
 class StubApp:
     """A WSGI application serving the interactions of some pacts."""
 
-    def __init__(self, pacts: Sequence[Pact], settings: Settings) -> None:
+    def __init__(
+        self, pacts: Sequence[Pact], settings: Settings, sources: Sequence[Origin] | None = None
+    ) -> None:
         self.settings = settings
-        self.rng = random.Random(settings.seed)
+        self.rng = chance.generator(settings.seed)
         self.cors = Cors(settings.cors_origins)
         self._store: Store | None = None
         self._journal_table: JournalTable | None = None
         self._store_lock = threading.Lock()
         self._answerer = Answerer(
-            Contract.build(pacts, settings),
+            Contract.build(pacts, settings, sources),
             no_match_status=settings.no_match_status,
             strict_headers=settings.strict_headers,
             state_header=settings.provider_state_header,
@@ -71,8 +78,12 @@ class StubApp:
             health=self.health,
         )
         self.journal = Journal(lambda: self.journal_table)
+        #: the last reload refused, until one succeeds (``--watch``)
+        self.failed_reload: FailedReload | None = None
+        self.metrics = Metrics(self._journal_totals)
+        served = {route.interaction.description for route in self.index.routes}
         self.faults = FaultTable(
-            parse_option(settings.delays, settings.faults), self._stored_faults, self.rng
+            parse_option(settings.delays, settings.faults, served), self._stored_faults, self.rng
         )
         self._state_key = _environ_key(settings.provider_state_header)
         self._session_key = _environ_key(settings.session_header)
@@ -100,16 +111,18 @@ class StubApp:
     def templates(self) -> TemplateSet:
         return self.contract.templates
 
-    def replace_contract(self, pacts: Sequence[Pact]) -> Contract:
+    def replace_contract(self, pacts: Sequence[Pact], sources: Sequence[Origin] | None = None) -> Contract:
         """Serve ``pacts`` (and the templates as they are now) from the next request on.
 
         The new contract is built completely first: a bad pact or template raises, and
         the old contract keeps serving. The store and everything in it carry on.
         """
-        contract = Contract.build(pacts, self.settings)
-        if self._store is not None:
-            self._store.set_lifecycles(contract.lifecycles)
-        self._answerer.contract = contract
+        contract = Contract.build(pacts, self.settings, sources)
+        with self._store_lock:  # a store opening now takes the new lifecycles, or is given them here
+            self._answerer.contract = contract
+            if self._store is not None:
+                self._store.set_lifecycles(contract.lifecycles)
+        self.failed_reload = None
         return contract
 
     # ----------------------------------------------------------------- the store
@@ -121,7 +134,7 @@ class StubApp:
             with self._store_lock:
                 if self._store is None:
                     settings = self.settings
-                    self._store = Store(
+                    store = Store(
                         DatabaseSettings(
                             url=settings.database_url,
                             pool_size=settings.pool_size,
@@ -132,6 +145,8 @@ class StubApp:
                         lifecycles=self.contract.lifecycles,
                         seed=settings.seed,
                     )
+                    store.time_connections(self.metrics.store_work)
+                    self._store = store
         return self._store
 
     @property
@@ -141,6 +156,11 @@ class StubApp:
                 self.store, self.settings.journal_size, self.settings.journal_bytes
             )
         return self._journal_table
+
+    def _journal_totals(self) -> tuple[int, int]:
+        """Entries and bytes of the journal, this process's queued entries written first."""
+        self.journal.flush()
+        return self.journal_table.totals()
 
     def unit(self, session: str = DEFAULT_SESSION) -> UnitOfWork:
         return self.store.unit(session)
@@ -173,8 +193,10 @@ class StubApp:
             self.store.ping()
         except StoreUnavailable as error:
             log.error("health: the store is unavailable: %s", error.__cause__ or error)
+            self.metrics.store_answered(False)
             body = {"status": "unhealthy", "store": "unavailable", "timestamp": now}
             return web.json_response(body, 503, [("Retry-After", "1")])
+        self.metrics.store_answered(True)
         return web.json_response({"status": "healthy", "store": "ok", "timestamp": now}, 200)
 
     # ----------------------------------------------------------------- WSGI
@@ -187,7 +209,7 @@ class StubApp:
         """Answer one request; plain WSGI on the hot path, werkzeug only for admin pages."""
         started = time.perf_counter()
         path = web.decoded_path(environ)
-        if path.startswith(ADMIN_PREFIX):
+        if path.startswith(ADMIN_PREFIX) or (path == METRICS_PATH and path in self.contract.builtin):
             from pactstub.admin import handle_admin
 
             return handle_admin(self, environ, start_response)
@@ -213,11 +235,12 @@ class StubApp:
             )
             if preflight is not None:
                 return web.send(environ, start_response, preflight)
+        answering = time.perf_counter()
         answer = self._answerer.answer(received, Asked(session, environ.get(self._state_key), base_url))
+        rendered = time.perf_counter() - answering
         answer, fault = self._with_fault(answer, session)
         entry = self._entry(received, session, started, answer, fault)
-        self.journal.add(entry)
-        _log(entry)
+        self._record(entry, rendered)
         if fault is not None and fault.get("drop"):
             raise ConnectionDropped(f"{received.method} {path}: the connection was dropped on purpose")
         return web.send(environ, start_response, answer.response, cors)
@@ -270,9 +293,7 @@ class StubApp:
             ),
         )
         answer = Answer(response, problem=problem, detail={"message": message})
-        entry = self._entry(received, DEFAULT_SESSION, started, answer, None)
-        self.journal.add(entry)
-        _log(entry)
+        self._record(self._entry(received, DEFAULT_SESSION, started, answer, None))
         return web.send(environ, start_response, response, cors)
 
     def transport_error(self, method: str, path: str, status: int, message: str) -> None:
@@ -283,11 +304,17 @@ class StubApp:
         and the log like any other.
         """
         answer = Answer(RenderedResponse(status, [], b""), problem="transport", detail={"message": message})
-        entry = self._entry(
-            ReceivedRequest(method=method, path=path), DEFAULT_SESSION, time.perf_counter(), answer, None
+        self._record(
+            self._entry(
+                ReceivedRequest(method=method, path=path), DEFAULT_SESSION, time.perf_counter(), answer, None
+            )
         )
+
+    def _record(self, entry: JournalEntry, rendered: float | None = None) -> None:
+        """Every request, answered or refused, goes to the journal, the log and the metrics."""
         self.journal.add(entry)
         _log(entry)
+        self.metrics.request(entry, rendered)
 
     def _entry(
         self,
@@ -328,22 +355,32 @@ def create_app(pacts: Iterable[PactSource], **options: Any) -> StubApp:
     as the ``pactstub serve`` flags. Raises :class:`PactLoadError` for bad pacts.
     """
     settings = Settings.from_options(options)
-    return StubApp(load_pacts(pacts), settings)
+    loaded = load_with_origins(pacts)
+    return StubApp([item.pact for item in loaded], settings, [item.origin for item in loaded])
 
 
 def _log(entry: JournalEntry) -> None:
-    """One line per request: INFO when answered as the pact says, WARNING when not."""
+    """One line per request: INFO when answered as the pact says, WARNING when not.
+
+    The entry goes along for ``--log-format json`` (:mod:`pactstub.logs`), which writes its fields.
+    """
     target = entry.path + (f"?{entry.query}" if entry.query else "")
+    extra = {REQUEST_FIELD: entry}
     if entry.matched:
         if not log.isEnabledFor(logging.INFO):
             return
         chosen = f"-> {entry.pact}: {entry.interaction!r}" if entry.interaction else "-> built-in"
         fault = f" (fault: {entry.fault})" if entry.fault else ""
-        log.info("%s %s %d %s%s %.1fms", entry.method, target, entry.status, chosen, fault, entry.duration_ms)
+        log.info(
+            "%s %s %d %s%s %.1fms",
+            entry.method, target, entry.status, chosen, fault, entry.duration_ms, extra=extra,
+        )  # fmt: skip
         return
     if log.isEnabledFor(logging.WARNING):
         why = entry.explain().replace("\n", ";")
-        log.warning("%s %s %d %s %.1fms", entry.method, target, entry.status, why, entry.duration_ms)
+        log.warning(
+            "%s %s %d %s %.1fms", entry.method, target, entry.status, why, entry.duration_ms, extra=extra
+        )
 
 
-__all__ = ["ADMIN_PREFIX", "StubApp", "create_app"]
+__all__ = ["ADMIN_PREFIX", "METRICS_PATH", "StubApp", "create_app"]

@@ -20,9 +20,10 @@ from pactstub.render.limits import RenderLimits
 from pactstub.render.response import RenderedResponse
 from pactstub.render.templates import TemplateSet
 from pactstub.routing import Route, RouteIndex
+from pactstub.sources.origin import Origin
 from pactstub.state.lifecycle import Lifecycle
 
-__all__ = ["Contract"]
+__all__ = ["Contract", "FailedReload"]
 
 
 @dataclass(frozen=True)
@@ -36,14 +37,26 @@ class Contract:
     loaded_at: float
     #: for each route, the statuses of the interactions with its method and path
     siblings: dict[int, frozenset[int]] = field(default_factory=dict)
-    #: ``/`` and ``/health`` when no interaction uses them
+    #: ``/``, ``/health`` and ``/metrics`` when no interaction uses them
     builtin: frozenset[str] = frozenset()
     #: responses with nothing to compute, by route order, filled on first use
     static: dict[int, RenderedResponse] = field(default_factory=dict)
+    #: where each pact came from, in the order of ``pacts``
+    sources: tuple[Origin, ...] = ()
 
     @classmethod
-    def build(cls, pacts: Sequence[Pact], settings: Settings) -> Contract:
-        """Index the interactions served and bind the templates (``TemplateError`` if they are bad)."""
+    def build(
+        cls, pacts: Sequence[Pact], settings: Settings, sources: Sequence[Origin] | None = None
+    ) -> Contract:
+        """Index the interactions served and bind the templates (``TemplateError`` if they are bad).
+
+        ``sources`` go with ``pacts`` one for one; without them each pact's ``source`` is all
+        that is known of where it came from.
+        """
+        if sources is None:
+            sources = [Origin.of_parsed(pact) for pact in pacts]
+        if len(sources) != len(pacts):
+            raise ValueError(f"{len(pacts)} pacts but {len(sources)} sources")
         served = [i for pact in pacts for i in pact.interactions if _served(i, settings)]
         index = RouteIndex.build(served, strict_headers=settings.strict_headers)
         limits = RenderLimits(settings.render_timeout, settings.render_max_bytes)
@@ -59,9 +72,11 @@ class Contract:
             for route in index.routes
         }
         builtin = frozenset(
-            path for path in ("/", "/health") if settings.builtin_endpoints and not index.methods_for(path)
+            path
+            for path in ("/", "/health", "/metrics")
+            if settings.builtin_endpoints and not index.methods_for(path)
         )
-        return cls(tuple(pacts), index, templates, time.time(), siblings, builtin)
+        return cls(tuple(pacts), index, templates, time.time(), siblings, builtin, sources=tuple(sources))
 
     @property
     def lifecycles(self) -> dict[str, Lifecycle]:
@@ -69,6 +84,18 @@ class Contract:
 
     def route_of(self, interaction: Interaction) -> Route | None:
         return next((r for r in self.index.routes if r.interaction is interaction), None)
+
+
+@dataclass(frozen=True, slots=True)
+class FailedReload:
+    """A new version of the pacts or templates that was refused: the one before it still serves."""
+
+    #: when it was refused (seconds since the epoch)
+    at: float
+    #: what had changed
+    reason: str
+    #: what is wrong with it, on one line
+    error: str
 
 
 def _served(interaction: Interaction, settings: Settings) -> bool:

@@ -78,6 +78,19 @@ class StoreError(PactstubError):
     """The counter and record store refused what was asked (a bad name, value or document)."""
 
 
+class RecordNotFound(StoreError):
+    """No record has this id in the collection (of the session); nothing was read or changed."""
+
+    def __init__(self, collection: str, record_id: int, session: str) -> None:
+        self.collection = collection
+        self.record_id = record_id
+        self.session = session
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"no record {self.record_id} in collection {self.collection!r} of session {self.session!r}"
+
+
 class StoreUnavailable(StoreError):
     """The database cannot be reached (down, refusing connections, too slow, or its file is gone).
 

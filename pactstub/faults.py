@@ -20,7 +20,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,11 +133,24 @@ def _split_target(text: str) -> tuple[str, str]:
     return (target.strip() or ANY, spec.strip()) if equals else (ANY, text.strip())
 
 
-def parse_option(delays: Iterable[str], faults: Iterable[str]) -> dict[str, Fault]:
-    """The faults of ``--delay [INTERACTION=]DURATION`` and ``--fault [INTERACTION=]STATUS|drop[@P]``."""
+def parse_option(
+    delays: Iterable[str], faults: Iterable[str], served: Collection[str] | None = None
+) -> dict[str, Fault]:
+    """The faults of ``--delay [INTERACTION=]DURATION`` and ``--fault [INTERACTION=]STATUS|drop[@P]``.
+
+    With ``served`` (the descriptions of the interactions served), a target that names
+    none of them is refused: a typo would otherwise leave the fault silently unused.
+    """
     table: dict[str, Fault] = {}
-    for text in faults:
+
+    def target_of(text: str, option: str) -> tuple[str, str]:
         target, spec = _split_target(text)
+        if served is not None and target != ANY and target not in served:
+            raise ConfigError(f"{option} {text!r}: no interaction is described {target!r}")
+        return target, spec
+
+    for text in faults:
+        target, spec = target_of(text, "--fault")
         action, at, chance = spec.partition("@")
         try:
             probability = float(chance) if at else 1.0
@@ -153,7 +166,7 @@ def parse_option(delays: Iterable[str], faults: Iterable[str]) -> dict[str, Faul
             )
         table[target] = Fault.from_json(document, f"--fault {text!r}").merged(table.get(target))
     for text in delays:
-        target, spec = _split_target(text)
+        target, spec = target_of(text, "--delay")
         found = table.get(target, Fault(delay=(0.0, 0.0)))
         table[target] = Fault(
             parse_delay(spec, f"--delay {text!r}"), found.status, found.drop, found.probability

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from tests.scratch import Shop, shop_at
 from tests.sources.broker import FakeBroker, running
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +50,12 @@ def pact_document(*interactions: dict[str, Any], version: str = "3.0.0") -> dict
         "interactions": numbered,
         "metadata": {"pactSpecification": {"version": version}},
     }
+
+
+def interactions_in(path: Path) -> int:
+    """How many interactions the pact file holds, so tests that load a shipped pact
+    check that all of it arrived without repeating its size."""
+    return len(json.loads(path.read_text(encoding="utf-8"))["interactions"])
 
 
 @pytest.fixture
@@ -184,3 +191,9 @@ def database_url(request: pytest.FixtureRequest) -> str:
     """Each test using it runs once on a SQLite file and once on PostgreSQL."""
     url: str = request.getfixturevalue(f"{request.param}_url")
     return url
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[Shop]:
+    """The shop pact (tests/scratch.py) in tmp_path, for templates the test writes."""
+    yield from shop_at(tmp_path)

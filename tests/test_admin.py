@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from werkzeug.test import Client
 
 from pactstub import create_app
+from pactstub.loading import load_pacts
 from tests.conftest import EPX_PACT, S3_PACT, TEMPLATES
 
 HEADERS = {
@@ -94,3 +96,17 @@ def test_the_admin_prefix_is_never_matched_against_the_pact(tmp_path: Path) -> N
     body = Client(create_app([pact])).get("/_pactstub/state").json
     assert body is not None
     assert "counters" in body
+
+
+def test_interactions_say_what_is_loaded_from_where_and_since_when() -> None:
+    epx, s3 = load_pacts([EPX_PACT, S3_PACT])
+    started = datetime.now(UTC)
+    shown = Client(create_app([EPX_PACT, {"interactions": []}, s3])).get("/_pactstub/interactions").json
+    assert shown is not None
+    assert [(p["name"], p["kind"], p["source"], p["label"], p["interactions"]) for p in shown["pacts"]] == [
+        ("epx-epistemix", "file", str(EPX_PACT), "epx-epistemix.json", len(epx.interactions)),
+        ("pact-1", "memory", "<pact 1>", "<pact 1>", 0),
+        ("epx-s3", "memory", str(S3_PACT), str(S3_PACT), len(s3.interactions)),  # handed over parsed
+    ]
+    assert started <= datetime.fromisoformat(shown["loaded_at"]) <= datetime.now(UTC)
+    assert shown["failed_reload"] is None

@@ -3,7 +3,9 @@
 ``pactstub serve --pact pacts/epx-epistemix.json --pact pacts/epx-s3.json
 --templates templates`` replaces the hand-written mock: job and run ids from
 the SQL counters, runs recorded per job, upload URLs on the stub's own address,
-and all of it kept across a restart on the same SQLite file.
+and all of it kept across a restart on the same SQLite file. Runs move through
+their lifecycle (``_lifecycles.yaml``) one poll at a time, and every answer in
+every state stays within the contract.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from werkzeug.test import Client
 from pactstub import create_app, load_pacts
 from pactstub.matching.http import match_response
 from pactstub.model import ReceivedResponse
+from tests.cli.test_serve import serve_until_exit
 from tests.conftest import EPX_PACT, S3_PACT, TEMPLATES
 
 HEADERS = {
@@ -135,22 +138,28 @@ def test_two_jobs_their_runs_and_uploads_survive_a_restart(serve: Any, tmp_path:
         assert set(run) == RUN_FIELDS
         assert ISO_UTC.match(run["createdTs"]), run["createdTs"]
         assert run["userId"] == 456
-        assert run["podPhase"] in {"Pending", "Running", "Succeeded", "Failed", "Unknown"}
-        assert run["status"] == "DONE"
+        assert (run["status"], run["podPhase"]) == ("QUEUED", "Pending")  # the first read of a new run
         assert run["containerStatus"] is None
         assert run["userDeleted"] is False
         assert run["epxClientVersion"] == "1.2.2"
         assert run["url"] == f"{server.url}/pre-signed-url-run"
     assert [run["createdTs"] for run in runs_123] == sorted(run["createdTs"] for run in runs_123)
-    assert [(run["id"], run["jobId"]) for run in epx.runs(124)] == [(981, 124)]
+    assert [run["status"] for run in epx.runs(123)] == ["RUNNING"] * 3  # each read moves them on
+    assert [(run["id"], run["jobId"], run["status"]) for run in epx.runs(124)] == [(981, 124, "QUEUED")]
     assert epx.runs(999) == []
     assert server.stop() == 0
 
     restarted = start(serve, database)
     epx = Epx(restarted.url)
-    assert [run["id"] for run in epx.runs(123)] == [978, 979, 980]
-    assert {run["url"] for run in epx.runs(123)} == {f"{restarted.url}/pre-signed-url-run"}
-    assert [run["createdTs"] for run in epx.runs(123)] == [run["createdTs"] for run in runs_123]
+    after = epx.runs(123)
+    assert [(run["id"], run["status"], run["podPhase"]) for run in after] == [
+        (978, "DONE", "Succeeded"),
+        (979, "DONE", "Succeeded"),
+        (980, "DONE", "Succeeded"),
+    ]  # their lifecycle carries on from where it was
+    assert {run["url"] for run in after} == {f"{restarted.url}/pre-signed-url-run"}
+    assert [run["createdTs"] for run in after] == [run["createdTs"] for run in runs_123]
+    assert [run["status"] for run in epx.runs(124)] == ["RUNNING"]
     assert epx.register([])["id"] == 125
     assert [r["runId"] for r in epx.submit(run_request(125, "e"))] == [982]
     assert [run["id"] for run in epx.runs(125)] == [982]
@@ -192,13 +201,19 @@ def _replay(interaction: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("rounds", [1, 2])
 def test_templated_responses_stay_within_the_contract(rounds: int, tmp_path: Path) -> None:
     """Replays each interaction's example request in pact order and checks the
-    response against the pact's matching rules, as ``pactstub verify`` does."""
+    response against the pact's matching rules, as ``pactstub verify`` does.
+
+    A template may answer as another interaction with the same method and path (its
+    ``set_status`` alternatives): the response must then satisfy that one. In the second
+    round job 123 is already gone, so deleting it is the pact's "does not exist" answer.
+    """
     pacts = load_pacts([EPX_PACT, S3_PACT])
     app = create_app(
         [EPX_PACT, S3_PACT], templates=TEMPLATES, database_url=f"sqlite:///{tmp_path}/db.sqlite3"
     )
     client = Client(app)
     raw = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in (EPX_PACT, S3_PACT)}
+    answered_as_another: list[tuple[str, str]] = []
     try:
         for _ in range(rounds):
             for pact in pacts:
@@ -208,9 +223,22 @@ def test_templated_responses_stay_within_the_contract(rounds: int, tmp_path: Pat
                         response.status_code, tuple(response.headers.items()), response.get_data()
                     )
                     problems = match_response(interaction.response, actual)
-                    assert not problems, (interaction.description, [str(p) for p in problems])
+                    if not problems:
+                        continue
+                    alternatives = [
+                        other
+                        for other in pact.interactions
+                        if (other.request.method, other.request.path)
+                        == (interaction.request.method, interaction.request.path)
+                        and other is not interaction
+                        and not match_response(other.response, actual)
+                    ]
+                    assert alternatives, (interaction.description, [str(p) for p in problems])
+                    answered_as_another.append((interaction.description, alternatives[0].description))
     finally:
         app.close()
+    deleted_twice = ("a request to delete a job", "a request to delete a job that does not exist")
+    assert answered_as_another == [deleted_twice] * (rounds - 1)
 
 
 def test_list_interactions_shows_the_templates(cli: Any) -> None:
@@ -270,7 +298,7 @@ def test_the_contract_accepts_exactly_what_the_client_sends(
     try:
         response = Client(app).open(target, method=method, data=body, headers=HEADERS)
         assert response.status_code == 200, response.get_data(as_text=True)
-        [entry] = Client(app).get("/_pactstub/requests").json
+        [entry] = Client(app).get("/_pactstub/requests").get_json()
         assert entry["interaction"] == interaction
     finally:
         app.close()
@@ -297,6 +325,117 @@ def test_what_the_client_would_not_send_is_refused_naming_the_place(
         app.close()
 
 
+# ---------------------------------------------------------------- how a run moves
+
+
+def test_only_the_polls_move_a_run_on() -> None:
+    """Each GET /runs read moves a run one step. Asking for results, retrying and stopping
+    look runs up by their stored state and move none of them."""
+    app = create_app([EPX_PACT], templates=TEMPLATES)
+    client = Client(app)
+
+    def send(method: str, target: str, body: bytes | None = None) -> Any:
+        response = client.open(target, method=method, data=body, headers=HEADERS)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()
+
+    def poll() -> list[tuple[int, str, str]]:
+        runs = send("GET", "/runs?job_id=123")["runs"]
+        return [(run["id"], run["status"], run["podPhase"]) for run in runs]
+
+    def results() -> list[int]:
+        return [url["run_id"] for url in send("GET", "/jobs/results?job_id=123")["urls"]]
+
+    try:
+        send("POST", "/jobs/register", json.dumps({"tags": []}).encode())
+        submitted = {"runRequests": [run_request(123, "a"), run_request(123, "b")]}
+        send("POST", "/runs", json.dumps(submitted).encode())
+        assert poll() == [(978, "QUEUED", "Pending"), (979, "QUEUED", "Pending")]
+        assert results() == []
+        assert send("POST", "/runs/retry", b"runRequestIds=978")["runRequestIds"] == []  # not in ERROR
+        assert send("PATCH", "/runs?id=978")["deletedIds"] == [{"runId": 978, "reason": "Success"}]
+
+        assert poll() == [(978, "ERROR", "Failed"), (979, "RUNNING", "Running")]  # one step for 979
+        assert results() == [978, 979]  # ERROR and DONE, the state the next poll shows
+        stopped = send("PATCH", "/runs?id=979&id=990")
+        assert (stopped["deletedIds"], stopped["failedIds"]) == (
+            [],
+            [{"runId": 979, "reason": "Forbidden"}, {"runId": 990, "reason": "NotFound"}],
+        )
+        retried = send("POST", "/runs/retry", b"runRequestIds=978&runRequestIds=979")
+        assert retried == {"status": "Submitted", "runRequestIds": [978]}
+
+        assert poll() == [(978, "QUEUED", "Pending"), (979, "DONE", "Succeeded")]
+    finally:
+        app.close()
+
+
+def templates_where(tmp_path: Path, old: str, new: str) -> Path:
+    """A copy of the shipped templates with one change to the runs' lifecycle."""
+    folder = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, folder)
+    lifecycles = folder / "epx-epistemix" / "_lifecycles.yaml"
+    text = lifecycles.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} is not in the shipped lifecycle"
+    lifecycles.write_text(text.replace(old, new), encoding="utf-8")
+    return folder
+
+
+def test_a_run_can_last_a_time_on_the_stubs_clock(tmp_path: Path) -> None:
+    templates = templates_where(tmp_path, "RUNNING: {reads: 1,", "RUNNING: {seconds: 60,")
+    app = create_app([EPX_PACT], templates=templates)
+    client = Client(app)
+
+    def poll() -> list[str]:
+        response = client.get("/runs?job_id=123", headers=HEADERS)
+        return [run["status"] for run in response.get_json()["runs"]]
+
+    def advance(**move: Any) -> None:
+        assert client.post("/_pactstub/clock", json=move).status_code == 200
+
+    try:
+        advance(freeze=True)
+        client.post("/jobs/register", data=json.dumps({"tags": []}), headers=HEADERS)
+        client.post("/runs", data=json.dumps({"runRequests": [run_request(123, "a")]}), headers=HEADERS)
+        assert [poll(), poll(), poll()] == [["QUEUED"], ["RUNNING"], ["RUNNING"]]  # however often it is read
+        advance(advance=59)
+        assert poll() == ["RUNNING"]
+        advance(advance=1)
+        assert poll() == ["DONE"]
+    finally:
+        app.close()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (
+            "RUNNING: {reads: 1,",
+            "RUNNING: {reads: 1, next: FINISHED,",
+            "$.runs.states.RUNNING.next: 'FINISHED' is not a state of 'runs' "
+            "(states: QUEUED, RUNNING, DONE, ERROR)",
+        ),
+        (
+            "QUEUED: {reads: 1,",
+            "QUEUED: {reads: soon,",
+            "$.runs.states.QUEUED.reads: 'soon' is not of type 'integer'",
+        ),
+    ],
+)
+def test_a_mistake_in_the_runs_lifecycle_stops_start_up_naming_file_and_line(
+    old: str, new: str, problem: str, tmp_path: Path
+) -> None:
+    templates = templates_where(tmp_path, old, new)
+    lifecycles = templates / "epx-epistemix" / "_lifecycles.yaml"
+    lines = lifecycles.read_text(encoding="utf-8").splitlines()
+    line = next(number for number, text in enumerate(lines, 1) if new in text)
+    result = serve_until_exit(
+        "--pact", str(EPX_PACT), "--templates", str(templates), "--port", "0", "--database-url", "sqlite://"
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == f"pactstub: error: template {lifecycles}:{line}: {problem}\n"
+
+
 # ---------------------------------------------------------------- in every state of a run
 
 LIFECYCLES = TEMPLATES / "epx-epistemix" / "_lifecycles.yaml"
@@ -313,7 +452,8 @@ def runs_held_in(state: str, folder: Path) -> Path:
     assert state in states
     first = {state: {"set": states[state].get("set", {})}}
     document["runs"]["states"] = first | {name: {"set": spec.get("set", {})} for name, spec in states.items()}
-    (folder / "epx-epistemix" / "_lifecycles.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    held = yaml.safe_dump(document, sort_keys=False)  # the first state listed is a new run's
+    (folder / "epx-epistemix" / "_lifecycles.yaml").write_text(held, encoding="utf-8")
     return folder
 
 
@@ -329,11 +469,12 @@ def test_the_contract_holds_with_the_runs_in_each_state(state: str, tmp_path: Pa
         client.post("/jobs/register", data=json.dumps({"tags": []}), headers=HEADERS)
         client.post("/runs", data=json.dumps({"runRequests": [run_request(123, "a")]}), headers=HEADERS)
         for _ in range(3):
-            [run] = client.get("/runs?job_id=123", headers=HEADERS).json["runs"]
+            [run] = client.get("/runs?job_id=123", headers=HEADERS).get_json()["runs"]
             assert run["status"] == state
     finally:
         app.close()
 
     result = cli.invoke(main, ["verify", "--pact", str(EPX_PACT), "--templates", str(templates)])
     assert result.exit_code == 0, result.output
-    assert "17 passed, 0 failed" in result.output
+    every = len(json.loads(EPX_PACT.read_text(encoding="utf-8"))["interactions"])
+    assert f"{every} passed, 0 failed" in result.output

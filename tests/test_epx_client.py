@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import time
 import urllib.request
 from collections.abc import Callable
@@ -48,6 +47,8 @@ epx = pytest.importorskip(
 )
 import epx.job.fred_job as fred_job_module  # noqa: E402  (only once epx is known to be there)
 from epx.core.errors.api_errors import NotFoundError  # noqa: E402
+
+from tests.test_epistemix import templates_where  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN_FRED = """\
@@ -155,17 +156,6 @@ def start_stub(serve: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> C
 def stub(start_stub: Callable[..., str]) -> str:
     """The promised command line, with the shipped templates."""
     return start_stub()
-
-
-def templates_where(tmp_path: Path, old: str, new: str) -> Path:
-    """A copy of the shipped templates with one change to the runs' lifecycle."""
-    folder = tmp_path / "templates"
-    shutil.copytree(ROOT / "templates", folder)
-    lifecycles = folder / "epx-epistemix" / "_lifecycles.yaml"
-    text = lifecycles.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} is not in the shipped lifecycle"
-    lifecycles.write_text(text.replace(old, new), encoding="utf-8")
-    return folder
 
 
 @pytest.fixture
@@ -372,9 +362,8 @@ def test_the_client_lists_and_deletes_its_jobs(stub: str, model: Path, clock: Cl
 
     first.delete(interactive=False)
     assert [job.id for job in epx.FREDJob.get_jobs_by_tags().jobs] == [124]
-    assert [r["data"]["jobId"] for r in admin(stub, path="records/runs")["records"]] == [
-        979
-    ]  # its run went too
+    remaining = [(r["id"], r["data"]["jobId"]) for r in admin(stub, path="records/runs")["records"]]
+    assert remaining == [(979, 124)]  # job 123's run 978 went with it
     with pytest.raises(NotFoundError, match="Job 123 not found"):
         first.delete(interactive=False)
 

@@ -1,4 +1,5 @@
-"""The stub's own endpoints under ``/_pactstub/``: interactions, journal, state, records, clock, faults.
+"""The stub's own endpoints under ``/_pactstub/``: interactions, journal, state, records, clock,
+faults, metrics, and the dashboard (``/_pactstub/``, a page for people).
 
 Kept apart from the pact routes so no contract can shadow them, and so a test suite can
 look into and reset the stub over plain HTTP. They reach the app only through
@@ -8,13 +9,15 @@ On a shared sandbox they are guarded: with an admin token every call needs
 ``Authorization: Bearer TOKEN`` (401 otherwise); whether or not there is one, a call
 that changes state and comes from a web page of another site (``Origin`` or
 ``Sec-Fetch-Site`` says so) is refused with 403; no answer carries CORS headers, so no
-other site's script can read one.
+other site's script can read one. The dashboard's page and its script are the exception
+to the token: they hold no data, so a browser (which cannot send a bearer token when it
+opens a page) can load them, and the page asks for the token to fetch the rest.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
@@ -24,17 +27,18 @@ from werkzeug.wrappers import Request, Response
 
 from pactstub import jsontext
 from pactstub.config import Settings
-from pactstub.contract import Contract
+from pactstub.contract import Contract, FailedReload
 from pactstub.errors import ConfigError, JsonLimitError, StoreError, StoreUnavailable
 from pactstub.faults import FaultTable
 from pactstub.journal import Journal
+from pactstub.metrics import Metrics
 from pactstub.state.documents import DEFAULT_SESSION, check_session
 from pactstub.state.store import Store
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-__all__ = ["AdminApp", "AdminError", "handle_admin", "json_body", "reply", "session_of"]
+__all__ = ["AdminApp", "AdminError", "Routes", "handle_admin", "json_body", "may_see", "reply", "session_of"]
 
 JSON = "application/json"
 #: Methods that only read.
@@ -47,6 +51,8 @@ class AdminApp(Protocol):
     settings: Settings
     journal: Journal
     faults: FaultTable
+    failed_reload: FailedReload | None
+    metrics: Metrics
 
     @property
     def store(self) -> Store: ...
@@ -64,7 +70,8 @@ class AdminError(Exception):
         self.extra = extra
 
 
-Endpoint = Callable[[AdminApp, Request], Response]
+#: An endpoint takes the app, the request and the path's arguments.
+Endpoint = Callable[..., Response]
 
 
 def reply(document: Any, status: int = 200) -> Response:
@@ -100,20 +107,31 @@ def session_of(app: AdminApp, request: Request, *, default: str | None = DEFAULT
         raise AdminError(400, str(error)) from None
 
 
-def _routes() -> tuple[Map, dict[str, Endpoint]]:
-    from pactstub.admin import clock, faults, journal, records, state
+#: ``(path, methods, endpoint)`` of each endpoint of a module.
+Routes = Sequence[tuple[str, list[str], Endpoint]]
+
+
+def _routes() -> tuple[Map, dict[str, Endpoint], frozenset[str]]:
+    """The URL map, the endpoints by name, and the names of those served without the token."""
+    from pactstub.admin import clock, dashboard, faults, journal, metrics, records, state
 
     endpoints: dict[str, Endpoint] = {}
     rules: list[Rule] = []
-    for module in (state, journal, records, clock, faults):
-        for path, methods, endpoint in module.ROUTES:
-            name = f"{module.__name__}.{endpoint.__name__}"
+    public: set[str] = set()
+
+    def add(prefix: str, routes: Routes, *, token: bool = True) -> None:
+        for path, methods, endpoint in routes:
+            name = f"{endpoint.__module__}.{endpoint.__name__}"
             endpoints[name] = endpoint
-            rules.append(Rule(f"/_pactstub/{path}", methods=methods, endpoint=name))
-    return Map(rules, strict_slashes=False), endpoints
+            rules.append(Rule(f"{prefix}{path}", methods=methods, endpoint=name))
+            if not token:
+                public.add(name)
 
-
-_MAP, _ENDPOINTS = _routes()
+    for module in (state, journal, records, clock, faults, metrics, dashboard):
+        add("/_pactstub/", module.ROUTES)
+    add("/_pactstub/", dashboard.PUBLIC, token=False)
+    add("", metrics.TOP_LEVEL)
+    return Map(rules, strict_slashes=False), endpoints, frozenset(public)
 
 
 def _guard(app: AdminApp, request: Request) -> None:
@@ -125,6 +143,15 @@ def _guard(app: AdminApp, request: Request) -> None:
             raise AdminError(401, "the admin endpoints need Authorization: Bearer <admin token>")
     if request.method.upper() not in SAFE and _cross_site(request):
         raise AdminError(403, "a state-changing admin call from another site's page is refused")
+
+
+def may_see(app: AdminApp, request: Request) -> bool:
+    """Whether the request may read the admin endpoints (it carries the token, or none is needed)."""
+    try:
+        _guard(app, request)
+    except AdminError:
+        return False
+    return True
 
 
 def _cross_site(request: Request) -> bool:
@@ -149,8 +176,13 @@ def handle_admin(app: AdminApp, environ: WSGIEnvironment, start_response: StartR
 
 def _answer(app: AdminApp, request: Request) -> Response:
     try:
-        _guard(app, request)
-        endpoint, arguments = _MAP.bind_to_environ(request.environ).match()
+        try:
+            endpoint, arguments = _MAP.bind_to_environ(request.environ).match()
+        except HTTPException:
+            _guard(app, request)  # no list of endpoints, nor 405, without the token
+            raise
+        if endpoint not in _PUBLIC:
+            _guard(app, request)
         return _ENDPOINTS[str(endpoint)](app, request, **arguments)
     except AdminError as error:
         response = reply({"error": str(error), **error.extra}, error.status)
@@ -175,3 +207,7 @@ def _answer(app: AdminApp, request: Request) -> Response:
         return response
     except (StoreError, ConfigError) as error:
         return reply({"error": str(error)}, 400)
+
+
+# Last: the endpoint modules import what is above.
+_MAP, _ENDPOINTS, _PUBLIC = _routes()

@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 from werkzeug.wrappers import Request, Response
 
 from pactstub.admin import AdminApp, AdminError, json_body, reply, session_of
+from pactstub.render.helpers import iso_utc
 from pactstub.state.clock import ClockState
 
 
 def _shown(session: str, state: ClockState) -> dict[str, object]:
     return {
         "session": session,
-        "now": datetime.fromtimestamp(state.now_us() / 1_000_000, UTC).isoformat(),
+        "now": iso_utc(datetime.fromtimestamp(state.now_us() / 1_000_000, UTC)),
         "offset_seconds": state.offset_us / 1_000_000,
         "frozen": state.frozen_us is not None,
     }

@@ -5,8 +5,9 @@ from __future__ import annotations
 from werkzeug.wrappers import Request, Response
 
 from pactstub.admin import AdminApp, AdminError, json_body, reply, session_of
-from pactstub.errors import ConfigError
+from pactstub.errors import ConfigError, StoreError
 from pactstub.faults import ANY, Fault
+from pactstub.state.documents import check_session
 
 
 def _target(app: AdminApp, name: object) -> str:
@@ -23,13 +24,14 @@ def read(app: AdminApp, request: Request) -> Response:
 
 
 def put(app: AdminApp, request: Request) -> Response:
-    """``PUT /_pactstub/faults`` with ``{"interaction"?, "status"|"drop"|"delay_ms", "probability"?}``."""
+    """``PUT /_pactstub/faults`` with ``{"interaction"?, "session"?, "status"|"drop"|"delay_ms",
+    "probability"?}``; the session is the body's, else the call's (parameter or header)."""
     body = json_body(request)
     try:
         fault = Fault.from_json(body)
-    except ConfigError as error:
+        session = session_of(app, request) if body.get("session") is None else check_session(body["session"])
+    except (ConfigError, StoreError) as error:
         raise AdminError(400, str(error)) from None
-    session = session_of(app, request)
     assert session is not None
     target = _target(app, body.get("interaction"))
     app.store.set_fault(session, target, fault.to_json())

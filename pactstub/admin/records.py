@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 from pactstub import jsontext
 from pactstub.admin import AdminApp, AdminError, json_body, reply, session_of
 from pactstub.render.helpers import iso_utc
-from pactstub.state.unit import Record
+from pactstub.state.records import Record
 
 _WINDOW = {"_limit", "_offset", "_order_by", "_session", "session"}
 
@@ -44,7 +44,7 @@ def _session(app: AdminApp, request: Request) -> str:
 
 
 def _known(app: AdminApp, session: str, collection: str) -> None:
-    if collection not in app.store.snapshot(session)["collections"]:
+    if not app.store.has_collection(collection, session=session):
         raise AdminError(404, f"no collection named {collection!r} in session {session!r}")
 
 

@@ -11,18 +11,35 @@ from pactstub.listing import describe
 
 
 def interactions(app: AdminApp, request: Request) -> Response:
-    """The interactions served (the rows of ``list-interactions``), and since when."""
+    """The interactions served (the rows of ``list-interactions``), since when and from where.
+
+    With ``--watch``, ``failed_reload`` says why newer files are not served yet.
+    """
     contract = app.contract
+    failed = app.failed_reload
     return reply(
         {
-            "loaded_at": datetime.fromtimestamp(contract.loaded_at, UTC).isoformat(),
+            "loaded_at": _iso(contract.loaded_at),
             "pacts": [
-                {"name": p.name, "source": p.source, "interactions": len(p.interactions)}
-                for p in contract.pacts
+                {
+                    "name": pact.name,
+                    "source": origin.location,
+                    "label": origin.label,
+                    "kind": origin.kind,
+                    "interactions": len(pact.interactions),
+                }
+                for pact, origin in zip(contract.pacts, contract.sources, strict=True)
             ],
+            "failed_reload": None
+            if failed is None
+            else {"at": _iso(failed.at), "reason": failed.reason, "error": failed.error},
             "interactions": describe(contract.index, contract.templates),
         }
     )
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat()
 
 
 def state(app: AdminApp, request: Request) -> Response:

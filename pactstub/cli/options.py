@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from pactstub.errors import PactstubError
+from pactstub.logs import LOG_FORMATS, LogFormat, formatter
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,6 +79,16 @@ templates_option = click.option(
 
 
 def log_level_option(function: F) -> F:
+    """``--log-level`` and ``--log-format``."""
+    function = click.option(
+        "--log-format",
+        type=click.Choice(LOG_FORMATS),
+        default="text",
+        show_default=True,
+        envvar="PACTSTUB_LOG_FORMAT",
+        help="text: a line for people; json: one JSON object per line (per request: time, method, "
+        "path, status, interaction or closest with its first mismatch, session, duration).",
+    )(function)
     return click.option(
         "--log-level",
         type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
@@ -89,8 +100,10 @@ def log_level_option(function: F) -> F:
     )(function)
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def configure_logging(level: str, log_format: LogFormat = "text") -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter(log_format))
+    logging.basicConfig(level=level.upper(), handlers=[handler])
     # migrations announce every step at INFO; only their problems matter here
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
 

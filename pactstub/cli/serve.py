@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 import click
@@ -18,10 +23,13 @@ from pactstub.cli.options import (
     with_user_errors,
 )
 from pactstub.cli.sandbox import sandbox_options
-from pactstub.cli.sources import load_from_options, pact_options
+from pactstub.cli.sources import load_from_options, pact_options, watch_options
 from pactstub.config import Settings, normalise_database_url, split_origins
 from pactstub.errors import ListenError
 from pactstub.listing import describe, shadowed
+from pactstub.logs import LogFormat
+from pactstub.metrics import MULTIPROCESS_ENV
+from pactstub.reload import Reloader, WatchedSources
 from pactstub.sources import LoadedPact, SourceSpec
 
 DEFAULT_DATABASE = "sqlite:///pactstub.sqlite3"
@@ -100,6 +108,7 @@ def server_options(function: F) -> F:
 
 @click.command()
 @pact_options
+@watch_options
 @click.option("--host", default="127.0.0.1", show_default=True, envvar=["PACTSTUB_HOST", "FLASK_HOST"])
 @click.option(
     "--port",
@@ -178,6 +187,7 @@ def server_options(function: F) -> F:
 @with_user_errors
 def serve(
     sources: SourceSpec,
+    watch: float | None,
     host: str,
     port: int,
     cors_origins: str,
@@ -190,6 +200,7 @@ def serve(
     tls_key: str | None,
     tls_self_signed: bool,
     log_level: str,
+    log_format: LogFormat,
     **options: Any,
 ) -> None:
     """Serve the interactions of pact files over HTTP (HTTPS with --tls-*)."""
@@ -204,24 +215,49 @@ def serve(
             host, port, server, workers, threads, max_connections, timeout,
             options["max_body_size"], tls, log_level,
         )  # fmt: skip
-        configure_logging(log_level)
-        loaded = load_from_options(sources)
-        pacts = [item.pact for item in loaded]
+        configure_logging(log_level, log_format)
+        _metrics_folder(config.kind == "gunicorn")
         settings = Settings.from_options({**options, "cors_origins": split_origins(cors_origins)})
+        watched = WatchedSources(sources, settings.templates, watch) if watch is not None else None
+        loaded = watched.load() if watched is not None else load_from_options(sources)
         _migrate(settings.database_url)
-        app = StubApp(pacts, settings)
+        app = StubApp([item.pact for item in loaded], settings, [item.origin for item in loaded])
         try:
             serve(
                 app,
                 config,
                 report=app.transport_error,
-                on_ready=lambda url: _announce(app, loaded, url, config),
+                on_ready=lambda url: _announce(app, loaded, url, config, watched),
+                lifespan=_reloading(app, watched),
             )
         except ListenError as error:
             click.echo(f"pactstub: error: {error}", err=True)
             raise SystemExit(1) from error
     app.close()
-    click.echo("pactstub: stopped", err=True)
+    if log_format == "json":
+        logging.getLogger("pactstub").info("stopped")
+    else:
+        click.echo("pactstub: stopped", err=True)
+
+
+def _metrics_folder(workers: bool) -> None:
+    """Worker processes count into files that a scrape adds up (prometheus-client's multiprocess mode).
+
+    The folder is ``PROMETHEUS_MULTIPROC_DIR`` when set, else a temporary one made here
+    and removed when the stub exits. It is set before the app makes its metrics, as
+    prometheus-client requires.
+    """
+    if not workers or os.environ.get(MULTIPROCESS_ENV):
+        return
+    folder = tempfile.mkdtemp(prefix="pactstub-metrics-")
+    os.environ[MULTIPROCESS_ENV] = folder
+    owner = os.getpid()
+
+    def remove() -> None:
+        if os.getpid() == owner:  # forked workers exit through here too; only the arbiter cleans up
+            shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(remove)
 
 
 def _migrate(url: str) -> None:
@@ -230,7 +266,16 @@ def _migrate(url: str) -> None:
     upgrade(url)
 
 
-def _announce(app: StubApp, loaded: list[LoadedPact], url: str, config: Any) -> None:
+def _reloading(app: StubApp, watched: WatchedSources | None) -> Callable[[], AbstractContextManager[object]]:
+    """What each serving process runs beside the app: a reloader with ``--watch``, else nothing."""
+    if watched is None:
+        return nullcontext
+    return lambda: Reloader(app, watched)
+
+
+def _announce(
+    app: StubApp, loaded: list[LoadedPact], url: str, config: Any, watched: WatchedSources | None
+) -> None:
     """Say where the stub listens, what it serves and where each pact came from."""
     rows = describe(app.index, app.templates)
     workers = config.workers
@@ -246,6 +291,8 @@ def _announce(app: StubApp, loaded: list[LoadedPact], url: str, config: Any) -> 
     routes = sorted({f"{r['method']} {r['path']}" for r in rows})
     out.append(f"  {len(rows)} interactions on {len(routes)} routes:")
     out.extend(f"    {route}" for route in routes)
+    if watched is not None:
+        out.append(f"  {watched.describe()}")
     click.echo("\n".join(out))
     sys.stdout.flush()
     for sentence in shadowed(app.index):

@@ -107,6 +107,36 @@ def pact_options(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def watch_options(function: F) -> F:
+    """``--watch`` and ``--watch-interval``, passed on as ``watch``: seconds between fetches, or None."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, watch: bool, watch_interval: float, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        if not watch and ctx.get_parameter_source("watch_interval") == click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError("--watch-interval needs --watch")
+        return function(*args, watch=watch_interval if watch else None, **kwargs)
+
+    wrapper = click.option(
+        "--watch-interval",
+        type=click.FloatRange(min=0.1),
+        default=10.0,
+        show_default=True,
+        metavar="SECONDS",
+        envvar="PACTSTUB_WATCH_INTERVAL",
+        help="With --watch, how often the pacts at URLs and in the broker are fetched again.",
+    )(wrapper)
+    wrapper = click.option(
+        "--watch",
+        is_flag=True,
+        envvar="PACTSTUB_WATCH",
+        help="Reload the pact files, folders and templates when they change (and the pacts at URLs "
+        "and in the broker when a new fetch differs); counters, records and sessions carry on, and "
+        "a version that fails to load is logged and not served.",
+    )(wrapper)
+    return wrapper  # type: ignore[return-value]
+
+
 def load_from_options(sources: SourceSpec) -> list[LoadedPact]:
     from pactstub.loading import load_sources
 

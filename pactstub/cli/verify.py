@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from pactstub.cli.options import templates_option, with_user_errors
+from pactstub.cli.progress import Progress
 from pactstub.cli.sources import load_from_options, pact_options
 from pactstub.sources import LoadedPact, SourceSpec
 
@@ -146,25 +147,32 @@ def verify(
     pacts = [item.pact for item in loaded]
     marks = PASS_MARKS if _can_print("".join(PASS_MARKS)) else ASCII_MARKS
     current: list[str] = []
+    progress = Progress("verifying")
+    failed = 0
 
     def show(result: InteractionResult) -> None:
+        nonlocal failed
         if current != [result.source]:
             current[:] = [result.source]
-            click.echo(f"{result.pact}:")
-        click.echo("\n".join(interaction_lines(result, marks)))
+            progress.echo(f"{result.pact}:")
+        progress.echo("\n".join(interaction_lines(result, marks)))
+        failed += not result.passed
+        progress.advance(note=f"({failed} failed)" if failed else None)
 
-    result = run(
-        pacts,
-        provider_base_url,
-        templates=templates if provider_base_url is None else None,
-        provider_states_setup_url=provider_states_setup_url,
-        filter_description=filter_description,
-        filter_state=filter_state,
-        filter_no_state=filter_no_state,
-        headers=headers,
-        request_timeout=request_timeout,
-        on_result=show,
-    )
+    with progress:
+        result = run(
+            pacts,
+            provider_base_url,
+            templates=templates if provider_base_url is None else None,
+            provider_states_setup_url=provider_states_setup_url,
+            filter_description=filter_description,
+            filter_state=filter_state,
+            filter_no_state=filter_no_state,
+            headers=headers,
+            request_timeout=request_timeout,
+            on_result=show,
+            on_start=lambda total: progress.update(0, total),
+        )
     click.echo(summary_line(result))
     if json_report:
         from pactstub.verification.report import write_json

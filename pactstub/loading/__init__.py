@@ -15,7 +15,7 @@ from pactstub.sources import Fetched, LoadedPact, Origin, SourceSpec, discover, 
 
 PactSource = str | PathLike[str] | Mapping[str, Any] | Pact | Fetched
 
-__all__ = ["PactSource", "discover", "load_pacts", "load_sources"]
+__all__ = ["PactSource", "discover", "load_pacts", "load_sources", "load_with_origins"]
 
 
 def load_sources(spec: SourceSpec) -> list[LoadedPact]:
@@ -24,10 +24,7 @@ def load_sources(spec: SourceSpec) -> list[LoadedPact]:
     Raises :class:`~pactstub.errors.SourceError` when a URL or broker fails, and one
     :class:`PactLoadError` listing every problem of the pacts fetched.
     """
-    items = [item if isinstance(item, Fetched) else read_file(item) for item in fetch_sources(spec)]
-    pacts = _load(items)
-    origins = [item.origin for item in items if isinstance(item, Fetched)]
-    return [LoadedPact(pact, origin) for pact, origin in zip(pacts, origins, strict=True)]
+    return load_with_origins(fetch_sources(spec))
 
 
 def load_pacts(sources: Iterable[PactSource]) -> list[Pact]:
@@ -35,6 +32,11 @@ def load_pacts(sources: Iterable[PactSource]) -> list[Pact]:
 
     Raises one :class:`PactLoadError` listing all problems.
     """
+    return [loaded.pact for loaded in load_with_origins(sources)]
+
+
+def load_with_origins(sources: Iterable[PactSource]) -> list[LoadedPact]:
+    """:func:`load_pacts`, each pact with its :class:`Origin` (a loaded pact's is its ``source``)."""
     return _load(_item(source, index) for index, source in enumerate(sources))
 
 
@@ -47,12 +49,12 @@ def _item(source: PactSource, index: int) -> Pact | Fetched | Problem:
     return read_file(Path(source))
 
 
-def _load(items: Iterable[Pact | Fetched | Problem]) -> list[Pact]:
-    pacts: list[Pact] = []
+def _load(items: Iterable[Pact | Fetched | Problem]) -> list[LoadedPact]:
+    loaded: list[LoadedPact] = []
     problems: list[Problem] = []
     for item in items:
         if isinstance(item, Pact):
-            pacts.append(item)
+            loaded.append(LoadedPact(item, Origin.of_parsed(item)))
             continue
         if isinstance(item, Problem):
             problems.append(item)
@@ -64,7 +66,7 @@ def _load(items: Iterable[Pact | Fetched | Problem]) -> list[Pact]:
             continue
         pact, found = parse_pact(item.document, label, item.name)
         problems.extend(found)
-        pacts.append(pact)
+        loaded.append(LoadedPact(pact, item.origin))
     if problems:
         raise PactLoadError(problems)
-    return pacts
+    return loaded

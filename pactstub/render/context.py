@@ -134,3 +134,5 @@ class TemplateContext:
     state_params: Mapping[str, Any] = field(default_factory=dict)
     #: for the no-match template: the explanation of what failed
     no_match: Mapping[str, Any] | None = None
+    #: refuses (``TemplateError``) a status chosen with ``set_status`` that the pact does not allow
+    check_status: Callable[[int], None] | None = None

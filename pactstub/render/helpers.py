@@ -34,7 +34,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pactstub.state.unit import Record, UnitOfWork
+from pactstub.state.records import Record
+from pactstub.state.unit import UnitOfWork
 
 __all__ = ["CREATED_AT", "Helpers", "ResponseChoices", "iso_utc"]
 

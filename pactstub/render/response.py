@@ -6,10 +6,10 @@ template for the interaction; then the template's output replaces the body.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pactstub import jsontext
 from pactstub.model import Body, HttpResponse
 from pactstub.render.generators import GeneratorContext, apply_to_body, apply_to_headers, generate
 
@@ -46,7 +46,7 @@ def _body_bytes(body: Body | None, response: HttpResponse, ctx: GeneratorContext
         return b""
     if body.kind == "json" and response.generators.body:
         value = apply_to_body(body.value, response.generators, ctx)
-        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return jsontext.dumps_bytes(value)
     return body.to_bytes()
 
 

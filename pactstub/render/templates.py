@@ -152,12 +152,14 @@ class ResponseTemplate:
     def render(self, context: TemplateContext) -> Rendered:
         """The response for one request; :class:`TemplateError` if it fails or is not JSON.
 
-        The state helpers' writes are committed once the body is known to be good,
-        and rolled back when it is not: a failed render leaves the store unchanged.
+        The state helpers' writes are committed once the body and the status chosen are
+        known to be good, and rolled back when not: a failed render leaves the store unchanged.
         """
         helpers = Helpers(context.unit, context.rng, ResponseChoices())
         try:
             body = self._render(self._variables(context, helpers))
+            if helpers.choices.status is not None and context.check_status is not None:
+                context.check_status(helpers.choices.status)
         except BaseException:
             with contextlib.suppress(StoreError):  # the template's error is the one to report
                 helpers.rollback()

@@ -11,6 +11,10 @@ All bind through :func:`~pactstub.server.config.listen`, answer what they cannot
 read with the stub's JSON refusals (reported through ``report``), close a connection
 silently when the app raises :class:`~pactstub.errors.ConnectionDropped`, and stop
 cleanly on SIGINT or SIGTERM, finishing the requests under way.
+
+What must run beside the app in every process that serves it (the ``--watch``
+reloader: threads do not survive gunicorn's fork) is a ``lifespan``: entered in each
+serving process before it takes requests, left when it stops.
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from pactstub.server.config import ServerConfig, allow_descriptors, listen, url_of
+from pactstub.server.config import Lifespan, ServerConfig, allow_descriptors, listen, url_of
 from pactstub.server.transport import Report, ignore
 
 if TYPE_CHECKING:
@@ -38,11 +42,13 @@ def serve(
     *,
     report: Report = ignore,
     on_ready: Callable[[str], None] = lambda url: None,
+    lifespan: Lifespan = nullcontext,
 ) -> None:
     """Serve ``app`` until SIGINT or SIGTERM; ``on_ready(url)`` once it accepts connections.
 
     ``report(method, path, status, message)`` hears of every request the server
-    refuses before the app runs (``StubApp.transport_error``). Raises
+    refuses before the app runs (``StubApp.transport_error``). ``lifespan()`` is
+    entered in each process that serves. Raises
     :class:`~pactstub.errors.ListenError` when the address cannot be bound.
     """
     allow_descriptors(config.max_connections)
@@ -51,12 +57,15 @@ def serve(
     if config.kind == "gunicorn":
         from pactstub.server import _gunicorn
 
-        _gunicorn.serve(app, sock, config, report, on_ready)
+        _gunicorn.serve(app, sock, config, report, on_ready, lifespan)
     elif config.kind == "werkzeug":
         from pactstub.server._werkzeug import make_server
 
         threaded = make_server(app, sock, config, report)
-        with until_signalled(lambda: threading.Thread(target=threaded.shutdown, daemon=True).start()):
+        with (
+            lifespan(),
+            until_signalled(lambda: threading.Thread(target=threaded.shutdown, daemon=True).start()),
+        ):
             on_ready(url)
             threaded.serve_forever(poll_interval=0.2)
         threaded.server_close()
@@ -64,7 +73,7 @@ def serve(
         from pactstub.server._waitress import WaitressServer
 
         server = WaitressServer(app, [sock], config, report)
-        with until_signalled(server.stop):
+        with lifespan(), until_signalled(server.stop):
             on_ready(url)
             server.serve()
             server.finish(GRACE_S)
@@ -92,4 +101,4 @@ def until_signalled(stop: Callable[[], None]) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-__all__ = ["ServerConfig", "serve", "until_signalled"]
+__all__ = ["Lifespan", "ServerConfig", "serve", "until_signalled"]

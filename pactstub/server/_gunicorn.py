@@ -14,6 +14,7 @@ send nothing, but one that trickles bytes holds a thread until the timeout.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import socket
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 from gunicorn.http.errors import (
     ConfigurationProblem,
     ExpectationFailed,
@@ -39,7 +41,7 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from pactstub.errors import ConnectionDropped
 from pactstub.server._waitress import WaitressServer
-from pactstub.server.config import ServerConfig, url_of
+from pactstub.server.config import Lifespan, ServerConfig, url_of
 from pactstub.server.transport import Refusal, Report
 
 if TYPE_CHECKING:
@@ -62,10 +64,11 @@ CLIENT_STATUS: dict[type[Exception], int] = {
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """What each worker needs besides the app: the limits and where refusals go."""
+    """What each worker needs besides the app: the limits, where refusals go, what runs beside it."""
 
     config: ServerConfig
     report: Report
+    lifespan: Lifespan
 
 
 class WaitressWorker(Worker):  # type: ignore[misc]
@@ -75,8 +78,9 @@ class WaitressWorker(Worker):  # type: ignore[misc]
         plan: _Plan = self.app.plan
         sockets = [listener.sock for listener in self.sockets]
         server = WaitressServer(self.wsgi, sockets, plan.config, plan.report)
-        server.serve(tick=self._beat)
-        server.finish(GRACEFUL_S, tick=self.notify)
+        with plan.lifespan():
+            server.serve(tick=self._beat)
+            server.finish(GRACEFUL_S, tick=self.notify)
 
     _last_beat = 0.0
 
@@ -93,6 +97,10 @@ class WaitressWorker(Worker):  # type: ignore[misc]
 class TlsWorker(ThreadWorker):  # type: ignore[misc]
     """gunicorn's threaded worker (TLS), with the stub's refusals and dropped connections."""
 
+    def run(self) -> None:
+        with self.app.plan.lifespan():
+            super().run()
+
     def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: Exception) -> None:
         if isinstance(exc, ConnectionDropped | ssl.SSLError):
             return  # nothing is written: a dropped connection, or a TLS handshake that failed
@@ -106,6 +114,17 @@ class TlsWorker(ThreadWorker):  # type: ignore[misc]
         refusal.report_to(self.app.plan.report)
         with contextlib.suppress(OSError):  # the client may be gone already
             client.sendall(refusal.http_response())
+
+
+class StubLogger(Logger):  # type: ignore[misc]
+    """gunicorn's own lines (a worker booted, exited) in the stub's log format (text or JSON)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        shared = next((h.formatter for h in logging.getLogger().handlers if h.formatter is not None), None)
+        if shared is not None:
+            for handler in self.error_log.handlers:
+                handler.setFormatter(shared)
 
 
 class _Arbiter(BaseApplication):  # type: ignore[misc]
@@ -126,6 +145,7 @@ class _Arbiter(BaseApplication):  # type: ignore[misc]
             "graceful_timeout": GRACEFUL_S,
             "loglevel": config.log_level.lower(),
             "accesslog": None,
+            "logger_class": StubLogger,
             "when_ready": lambda arbiter: self.on_ready(url_of(arbiter.LISTENERS[0].sock, config.scheme)),
         }
         if config.tls is not None:
@@ -147,10 +167,12 @@ def serve(
     config: ServerConfig,
     report: Report,
     on_ready: Callable[[str], None],
+    lifespan: Lifespan,
 ) -> None:
     """Run ``config.workers`` workers on ``sock`` until SIGTERM or SIGINT (gunicorn exits the process).
 
     Each worker gets its own copy of ``app`` when it forks: ``app`` must not have
-    opened connections (pactstub's store opens on first use, in the worker).
+    opened connections (pactstub's store opens on first use, in the worker), and
+    enters its own ``lifespan()`` (the arbiter serves nothing and enters none).
     """
-    _Arbiter(app, sock.detach(), _Plan(config, report), on_ready).run()
+    _Arbiter(app, sock.detach(), _Plan(config, report, lifespan), on_ready).run()

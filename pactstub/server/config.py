@@ -10,6 +10,8 @@ from __future__ import annotations
 import errno
 import resource
 import socket
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,6 +21,9 @@ from pactstub.server.tls import TlsFiles
 ServerName = Literal["auto", "waitress", "gunicorn", "werkzeug"]
 #: The server that actually runs once ``auto`` is resolved.
 ServerKind = Literal["waitress", "gunicorn", "werkzeug"]
+
+#: Makes what runs beside the app in one serving process, for as long as it serves.
+Lifespan = Callable[[], AbstractContextManager[object]]
 
 PORTS = range(0, 65536)
 #: File descriptors kept free beyond the connections: the listener, logs, the database.

@@ -38,6 +38,11 @@ class Origin:
     #: the broker's interaction ids (``_id``), in the order of the pact's HTTP interactions
     interaction_ids: tuple[str | None, ...] = ()
 
+    @classmethod
+    def of_parsed(cls, pact: Pact) -> Origin:
+        """A pact handed over already parsed: its ``source`` is all that is known of where it came from."""
+        return cls("memory", pact.source, pact.source)
+
 
 @dataclass(frozen=True, slots=True)
 class Fetched:

@@ -13,8 +13,8 @@ Every dialect-specific rule is set up here, once per connection:
   ``UPDATE`` must wait for and then see the other transaction's row, not fail with a
   serialization error), with a statement timeout, a connect timeout, a deadline on every
   round trip that holds when the server stops answering (:mod:`pactstub.state.pgwait`),
-  and a pool that pre-pings, so a database restarted overnight costs nobody a failed
-  request.
+  and a pool that pings connections that sat idle, so a database restarted overnight
+  costs nobody a failed request.
 
 Failures of the driver become :class:`~pactstub.errors.StoreUnavailable` (the database
 cannot be reached: answer 503, retry later) or :class:`~pactstub.errors.StoreError`
@@ -24,8 +24,10 @@ cannot be reached: answer 503, retry later) or :class:`~pactstub.errors.StoreErr
 from __future__ import annotations
 
 import os
+import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,7 +35,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
@@ -41,7 +43,7 @@ from pactstub.errors import ConfigError, StoreError, StoreUnavailable
 
 __all__ = [
     "DEFAULT_URL",
-    "checkout",
+    "one_deadline",
     "SQLITE_BUSY_TIMEOUT_S",
     "DatabaseSettings",
     "create_engine",
@@ -160,7 +162,6 @@ def create_engine(settings: DatabaseSettings) -> Engine:
         pgwait.install()  # a database that stops answering is a timeout, not a hang
         engine = sa.create_engine(
             url,
-            pool_pre_ping=True,
             connect_args={
                 "connect_timeout": max(1, round(settings.timeout)),
                 "connection_factory": pgwait.timed_connection(settings.timeout),
@@ -168,6 +169,7 @@ def create_engine(settings: DatabaseSettings) -> Engine:
             **pool,
         )
         _postgres_sessions(engine, settings.timeout)
+        _ping_when_idle(engine)
     elif url.database in (None, "", ":memory:"):
         # One connection for everyone: each new connection would be a new, empty database.
         # Not forgotten on fork either: the child's copy of the database is all it has.
@@ -186,15 +188,21 @@ def create_engine(settings: DatabaseSettings) -> Engine:
     return engine
 
 
-def checkout(engine: Engine) -> Any:
-    """A pooled DBAPI connection. On PostgreSQL, taking it (a pre-ping, maybe a new
-    connection) waits for an unresponsive database once, not once per attempt."""
+@contextmanager
+def one_deadline(engine: Engine) -> Iterator[None]:
+    """On PostgreSQL, the round trips inside end by the first one's deadline.
+
+    Taking a connection may mean a ping, then connecting anew when the ping fails; a
+    statement on a connection found dead is run again on a new one. Each is a wait; to the
+    request waiting on them, a database that stopped answering is one wait, not several.
+    """
     if engine.dialect.name != "postgresql":
-        return engine.raw_connection()
+        yield
+        return
     from pactstub.state import pgwait
 
     with pgwait.shared_deadline():
-        return engine.raw_connection()
+        yield
 
 
 def _postgres_sessions(engine: Engine, timeout: float) -> None:
@@ -205,6 +213,38 @@ def _postgres_sessions(engine: Engine, timeout: float) -> None:
         cursor.execute(f"SET statement_timeout = {round(timeout * 1000)}")
         cursor.close()
         dbapi_connection.commit()
+
+
+#: A pooled PostgreSQL connection unused for this long is pinged before it is handed out.
+IDLE_PING_S = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only if it sat idle (SQLAlchemy's pre-ping, rationed).
+
+    A database restarted overnight drops every pooled connection; a ping on checkout finds
+    each dead one and the pool opens a new one, so no request fails for it. But a ping is a
+    round trip, about a tenth of a templated request on PostgreSQL when paid on every checkout.
+    A connection a busy server handed back a moment ago is alive as far as anyone can tell,
+    so only connections idle for :data:`IDLE_PING_S` are pinged; one that dies mid-request
+    fails that request (503) and is discarded (``UnitOfWork._run``).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["pactstub_used"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("pactstub_used", 0.0) < IDLE_PING_S:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            dbapi_connection.rollback()
+        except Exception as error:
+            raise DisconnectionError(f"a pooled connection is gone: {error}") from error
 
 
 def _sqlite_pragmas(engine: Engine) -> None:

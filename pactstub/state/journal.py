@@ -50,6 +50,8 @@ class JournalFilter:
     interaction: str | None = None
     since_us: int | None = None
     after_id: int | None = None
+    #: only entries before this sequence number (with ``after_id``, a window; one entry: both around it)
+    before_id: int | None = None
     limit: int | None = None
 
 
@@ -142,6 +144,9 @@ class JournalTable:
         if selection.after_id is not None:
             statement = statement.where(JOURNAL.c.id > bindparam("after_id"))
             parameters["after_id"] = selection.after_id
+        if selection.before_id is not None:
+            statement = statement.where(JOURNAL.c.id < bindparam("before_id"))
+            parameters["before_id"] = selection.before_id
         statement = statement.order_by(JOURNAL.c.id.desc())
         if selection.limit is not None:
             statement = statement.limit(bindparam("limit")).offset(bindparam("skip"))

@@ -11,6 +11,9 @@ This module is the model and the arithmetic, without a database: the unit of wor
 record and calls :func:`read`, :func:`saved` and :func:`updated`. The definitions come
 from the templates folder (:mod:`pactstub.render.lifecycles`).
 
+Each time a record enters a state the stub logs it (:func:`announce`, after the unit of
+work that moved it has committed), so a sandbox's log tells a run's story.
+
 Reads and time differ on purpose. Time has passed whether or not anyone looked, so a
 read first catches up with the clock and then shows the state the record is in. A read
 is what moves a read-counted state on, so a read shows the state *before* it counts:
@@ -19,13 +22,30 @@ with ``QUEUED: {reads: 1}`` the first poll sees ``QUEUED``, the next one ``RUNNI
 
 from __future__ import annotations
 
+import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["Lifecycle", "Progress", "Stage", "read", "saved", "updated"]
+from pactstub.errors import StoreError
+
+__all__ = [
+    "LIFECYCLE_FIELD",
+    "Lifecycle",
+    "Progress",
+    "Stage",
+    "Transition",
+    "announce",
+    "read",
+    "saved",
+    "updated",
+]
+
+log = logging.getLogger("pactstub")
+#: The attribute of a log record holding a lifecycle event's fields (see :mod:`pactstub.logs`).
+LIFECYCLE_FIELD = "pactstub_lifecycle"
 
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
 #: A chain of time-based states longer than this in one catch-up is a definition error.
@@ -87,6 +107,36 @@ class Progress:
     changed: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """A record that entered a state: ``before`` is ``None`` for a new record."""
+
+    collection: str
+    id: int
+    before: Any
+    after: Any
+
+
+def announce(session: str, transitions: Iterable[Transition]) -> None:
+    """Log each transition: ``runs 978: QUEUED -> RUNNING`` (the fields too, for JSON logs)."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    where = "" if session == "default" else f" (session {session})"
+    for moved in transitions:
+        fields = {
+            "collection": moved.collection,
+            "id": moved.id,
+            "session": session,
+            "from": moved.before,
+            "to": moved.after,
+        }
+        before = "(new)" if moved.before is None else moved.before
+        log.info(
+            "%s %d%s: %s -> %s", moved.collection, moved.id, where, before, moved.after,
+            extra={LIFECYCLE_FIELD: fields},
+        )  # fmt: skip
+
+
 def _enter(lifecycle: Lifecycle, data: dict[str, Any], name: str, keep: Mapping[str, Any] = _NOTHING) -> None:
     data[lifecycle.field] = name
     for key, value in lifecycle.stages[name].set.items():
@@ -100,13 +150,26 @@ def _leave(lifecycle: Lifecycle, stage: Stage, rng: random.Random) -> str | None
     return stage.next
 
 
-def saved(lifecycle: Lifecycle, data: dict[str, Any]) -> None:
-    """A new record starts in the state its field names, else the initial one (in place).
-
-    The state's ``set`` fields fill in what the record does not give itself.
-    """
+def _named(lifecycle: Lifecycle, data: Mapping[str, Any]) -> Stage:
+    """The state the record's field names; :class:`StoreError` when it names none of the lifecycle's."""
     stage = lifecycle.stage_of(data)
-    _enter(lifecycle, data, stage.name if stage else lifecycle.initial, keep=data)
+    if stage is None:
+        states = ", ".join(lifecycle.stages)
+        raise StoreError(
+            f"{data.get(lifecycle.field)!r} is not a state of {lifecycle.collection!r} "
+            f"(states: {states}; field {lifecycle.field!r}, defined in {lifecycle.source})"
+        )
+    return stage
+
+
+def saved(lifecycle: Lifecycle, data: dict[str, Any]) -> None:
+    """A new record starts in the state its field names, else (no field, or null) the initial one.
+
+    The state's ``set`` fields fill in what the record does not give itself. A field that
+    names no state is refused (:class:`StoreError`): a typo would leave the record stuck.
+    """
+    name = lifecycle.initial if data.get(lifecycle.field) is None else _named(lifecycle, data).name
+    _enter(lifecycle, data, name, keep=data)
 
 
 def updated(
@@ -115,14 +178,12 @@ def updated(
     """After ``changes`` were merged into ``data``: enter the state they name, if they name a new one.
 
     Returns whether the record entered a state (its reads and time then start again).
-    ``changes`` win over the state's ``set`` fields.
+    ``changes`` win over the state's ``set`` fields; a state that does not exist is
+    refused (:class:`StoreError`).
     """
     if lifecycle.field not in changes or changes[lifecycle.field] == before.get(lifecycle.field):
         return False
-    stage = lifecycle.stage_of(data)
-    if stage is None:
-        return False
-    _enter(lifecycle, data, stage.name, keep=changes)
+    _enter(lifecycle, data, _named(lifecycle, data).name, keep=changes)
     return True
 
 

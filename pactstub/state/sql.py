@@ -2,9 +2,9 @@
 
 A templated request runs a handful of short statements. Executing them through
 SQLAlchemy's ``Connection.execute`` cost about 15 µs each on top of the driver (cache
-key, parameter processing, result wrapping: 57 µs for a counter bump plus an insert in
-one transaction, against 26 µs on the sqlite3 cursor; ``python -m bench.store_scaling
---compare-execution`` measures it). So the statements of the hot path are compiled here
+key, parameter processing, result wrapping: a counter bump plus an insert in one
+transaction took 1.6 to 2.2 times as long as on the sqlite3 cursor; ``python -m
+bench.store_scaling --compare-execution`` measures it). So the statements of the hot path are compiled here
 to SQL text once per dialect (named parameters on both: ``:name`` for sqlite3,
 ``%(name)s`` for psycopg2) and run on the pooled DBAPI connection. They stay SQLAlchemy
 statements, rendered by the dialects, so no SQL is written twice by hand.
@@ -25,6 +25,7 @@ from sqlalchemy.engine import Dialect
 from pactstub.state.models import CLOCKS, COLLECTIONS, COUNTERS, FIELDS, RECORDS
 
 __all__ = [
+    "COLUMN_ORDER",
     "DIALECTS",
     "RECORD_COLUMNS",
     "OrderBy",
@@ -176,7 +177,14 @@ def statements(dialect: str) -> Statements:
 
 
 OrderBy = tuple[str, bool] | None
-"""``(field key, descending)`` for a data field, ``("\\x00id", descending)`` for the record id."""
+"""``(field key, descending)`` for a data field, ``(COLUMN_ORDER key, descending)`` for a record column."""
+
+#: Orderings by a column of the record itself rather than by a field of its data.
+COLUMN_ORDER: dict[str, sa.Column[Any]] = {
+    "\x00id": RECORDS.c.id,
+    "\x00created": RECORDS.c.created_us,
+    "\x00updated": RECORDS.c.updated_us,
+}
 
 
 @functools.lru_cache(maxsize=512)
@@ -187,44 +195,66 @@ def find_sql(dialect: str, fields: int, order: OrderBy, window: bool, count: boo
     key, ``order_field`` when ordering by a field, ``limit``/``offset`` with ``window``.
     With ``count`` it counts instead. With no fields it reads the collection by id.
     Ordering by a field keeps to the records that have it (the caller reads the rest
-    after them, see ``unit.find``); ordering by id needs no index entry at all.
+    after them, see ``unit.find``); ordering by a record column needs no index entry.
     ``lock`` (PostgreSQL) locks the records read, for a lifecycle that will advance them.
+
+    The first field's index entries drive the query and give the id order (``ORDER BY
+    f0.id``): ordered by ``pactstub_records.id`` instead, SQLite without statistics
+    preferred to walk the whole collection in id order and probe the index per record,
+    a scan that grew with the collection (``bench/store_scaling.py``).
     """
     entries = [FIELDS.alias(f"f{index}") for index in range(fields)]
-    joins: Any = RECORDS
-    conditions: list[Any] = [
-        RECORDS.c.session == _SESSION,
-        RECORDS.c.collection == bindparam("collection"),
-    ]
+    conditions: list[Any] = []
     for index, entry in enumerate(entries):
+        conditions += [
+            entry.c.session == _SESSION,
+            entry.c.collection == bindparam("collection"),
+            entry.c.field == bindparam(f"f{index}"),
+            entry.c.key == bindparam(f"k{index}"),
+        ]
+        if index:
+            conditions.append(entry.c.id == entries[0].c.id)
+    if count and entries:
+        return _compile(select(func.count()).select_from(entries[0]).where(*conditions), dialect)
+    ids = entries[0].c.id if entries else RECORDS.c.id
+    joins: Any = entries[0] if entries else RECORDS
+    for entry in entries[1:]:
+        joins = joins.join(entry, entry.c.id == ids)
+    if entries:
         joins = joins.join(
-            entry,
+            RECORDS,
             sa.and_(
-                entry.c.session == RECORDS.c.session,
-                entry.c.collection == RECORDS.c.collection,
-                entry.c.id == RECORDS.c.id,
+                RECORDS.c.session == _SESSION,
+                RECORDS.c.collection == bindparam("collection"),
+                RECORDS.c.id == ids,
             ),
         )
-        conditions += [entry.c.field == bindparam(f"f{index}"), entry.c.key == bindparam(f"k{index}")]
+    else:
+        conditions += [RECORDS.c.session == _SESSION, RECORDS.c.collection == bindparam("collection")]
     ordering: list[Any] = []
     descending = bool(order and order[1])
-    if order is not None and order[0] != "\x00id":
+    column = COLUMN_ORDER.get(order[0]) if order is not None else None
+    if column is not None and column is not RECORDS.c.id:
+        ordering.append(column.desc() if descending else column)
+    elif order is not None and column is None:
+        if entries:
+            raise ValueError("filtered records are ordered by a field in Python (see unit.find)")
+        # The order field's index gives the order, so a LIMIT reads only the first entries;
+        # the records without the field come after them (``unit.find``).
         sort = FIELDS.alias("sort")
-        joins = joins.join(
-            sort,
-            sa.and_(
-                sort.c.session == RECORDS.c.session,
-                sort.c.collection == RECORDS.c.collection,
-                sort.c.id == RECORDS.c.id,
-            ),
+        matching = sa.and_(
+            sort.c.session == _SESSION,
+            sort.c.collection == bindparam("collection"),
+            sort.c.field == bindparam("order_field"),
+            sort.c.id == ids,
         )
-        conditions.append(sort.c.field == bindparam("order_field"))
+        joins = joins.join(sort, matching)
+        ids = sort.c.id
         ordering.append(sort.c.key.desc() if descending else sort.c.key)
-    ordering.append(RECORDS.c.id.desc() if descending else RECORDS.c.id)
+    ordering.append(ids.desc() if descending else ids)
     if count:
-        statement: Any = select(func.count()).select_from(joins).where(*conditions)
-        return _compile(statement, dialect)
-    statement = select(*RECORD_COLUMNS).select_from(joins).where(*conditions).order_by(*ordering)
+        return _compile(select(func.count()).select_from(joins).where(*conditions), dialect)
+    statement: Any = select(*RECORD_COLUMNS).select_from(joins).where(*conditions).order_by(*ordering)
     if window:
         statement = statement.limit(bindparam("limit")).offset(bindparam("offset"))
     if lock and dialect == "postgresql":
@@ -232,40 +262,27 @@ def find_sql(dialect: str, fields: int, order: OrderBy, window: bool, count: boo
     return _compile(statement, dialect)
 
 
-@functools.lru_cache(maxsize=64)
-def missing_field_sql(dialect: str, fields: int, descending: bool, window: bool, lock: bool) -> str:
-    """The records matching ``fields`` that lack the ``order_field`` field, by id: ordered after the rest."""
-    entries = FIELDS.alias("has")
+@functools.lru_cache(maxsize=16)
+def missing_field_sql(dialect: str, descending: bool, window: bool, lock: bool) -> str:
+    """The collection's records without the ``order_field`` field, by id (listed after the others).
+
+    One pass over the field's index entries and one over the collection (an uncorrelated
+    ``NOT IN``), read only when the records that have the field did not fill the page.
+    """
+    having = select(FIELDS.c.id).where(
+        FIELDS.c.session == _SESSION,
+        FIELDS.c.collection == bindparam("collection"),
+        FIELDS.c.field == bindparam("order_field"),
+    )
     statement: Any = (
         select(*RECORD_COLUMNS)
         .where(
             RECORDS.c.session == _SESSION,
             RECORDS.c.collection == bindparam("collection"),
-            ~sa.exists()
-            .where(
-                entries.c.session == RECORDS.c.session,
-                entries.c.collection == RECORDS.c.collection,
-                entries.c.field == bindparam("order_field"),
-                entries.c.id == RECORDS.c.id,
-            )
-            .correlate(RECORDS),
+            RECORDS.c.id.not_in(having),
         )
         .order_by(RECORDS.c.id.desc() if descending else RECORDS.c.id)
     )
-    if fields:
-        matching = [FIELDS.alias(f"m{index}") for index in range(fields)]
-        for index, entry in enumerate(matching):
-            statement = statement.where(
-                sa.exists()
-                .where(
-                    entry.c.session == RECORDS.c.session,
-                    entry.c.collection == RECORDS.c.collection,
-                    entry.c.field == bindparam(f"f{index}"),
-                    entry.c.key == bindparam(f"k{index}"),
-                    entry.c.id == RECORDS.c.id,
-                )
-                .correlate(RECORDS)
-            )
     if window:
         statement = statement.limit(bindparam("limit")).offset(bindparam("offset"))
     if lock and dialect == "postgresql":

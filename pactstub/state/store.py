@@ -14,9 +14,9 @@ whole-state operations (reset, snapshot, export, import), each one transaction.
 from __future__ import annotations
 
 import json
-import random
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
@@ -24,23 +24,25 @@ import sqlalchemy as sa
 from sqlalchemy import delete, select
 from sqlalchemy.pool import StaticPool
 
+from pactstub import chance
 from pactstub.errors import StoreError
-from pactstub.state import documents, sql
+from pactstub.state import documents, sql, transfer
 from pactstub.state import migrate as migrations
 from pactstub.state.clock import ClockState
+from pactstub.state.context import StoreContext
 from pactstub.state.documents import DEFAULT_SESSION, StateDocumentError
 from pactstub.state.engine import (
     DEFAULT_URL,
     DatabaseSettings,
-    checkout,
     create_engine,
     failure,
+    one_deadline,
     sqlite_file,
 )
-from pactstub.state.keys import field_key, value_key
 from pactstub.state.lifecycle import Lifecycle
 from pactstub.state.models import CLOCKS, COLLECTIONS, COUNTERS, FAULTS, FIELDS, JOURNAL, RECORDS
-from pactstub.state.unit import Record, StoreContext, UnitOfWork
+from pactstub.state.records import Record
+from pactstub.state.unit import UnitOfWork
 
 __all__ = [
     "DEFAULT_SESSION",
@@ -55,6 +57,8 @@ __all__ = [
 
 #: Rows per statement when importing (bounded so huge imports do not build huge batches).
 _IMPORT_BATCH = 2000
+#: ``progress(done, total)``, told how far an export or import has got.
+Progress = Callable[[int, int], None]
 
 
 class Store:
@@ -81,8 +85,8 @@ class Store:
         # In memory there is one connection, so one unit at a time may use it.
         lock: AbstractContextManager[Any] = threading.RLock() if one_connection else nullcontext()
         # A SQLite file: this process's writers queue on a lock rather than in SQLite's busy
-        # handler, which sleeps (1, 2, 5, ... 100 ms) between tries and so stretched p99
-        # latency under concurrent writes (``bench/store_scaling.py --compare-locks``).
+        # handler, which sleeps (1, 2, 5, ... 100 ms) between tries: 8 threads saving at once
+        # wrote about twice as many records a second (``bench/store_scaling.py --compare-locks``).
         path = sqlite_file(engine)
         write_lock: AbstractContextManager[Any] = threading.Lock() if path is not None else nullcontext()
         self._context = StoreContext(
@@ -91,7 +95,7 @@ class Store:
             lock,
             write_lock,
             dict(lifecycles or {}),
-            random.Random(seed),
+            chance.generator(seed),
             sqlite_file=path,
         )
         if migrate:
@@ -127,6 +131,24 @@ class Store:
         self._context.closed = True
         self._context.engine.dispose()
 
+    def time_connections(self, observe: Callable[[float], None]) -> None:
+        """Call ``observe(seconds)`` whenever a connection goes back to the pool: how long it was out.
+
+        That is the store's share of a request (a render's unit of work, a journal batch, an
+        admin call), waiting for locks included; the metrics show it as a histogram.
+        """
+
+        def checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
+            record.info["pactstub_checked_out"] = time.perf_counter()
+
+        def checkin(_dbapi: Any, record: Any) -> None:
+            started = record.info.pop("pactstub_checked_out", None) if record is not None else None
+            if started is not None:
+                observe(time.perf_counter() - started)
+
+        sa.event.listen(self._context.engine, "checkout", checkout)
+        sa.event.listen(self._context.engine, "checkin", checkin)
+
     def unit(self, session: str = DEFAULT_SESSION) -> UnitOfWork:
         """A unit of work of ``session``: several reads and writes committed together."""
         return UnitOfWork(self._context, session)
@@ -143,7 +165,7 @@ class Store:
             connection: Any = None
             try:
                 context.check_open()
-                connection = checkout(context.engine)
+                connection = self._live_connection()
                 if write:
                     context.check_file()
                 cursor = connection.cursor()
@@ -162,6 +184,30 @@ class Store:
             finally:
                 if connection is not None:
                     connection.close()
+
+    def _live_connection(self) -> Any:
+        """A pooled connection known to be alive (PostgreSQL: pinged, replaced if dead).
+
+        These operations are rare, so one round trip each buys never failing on a connection
+        the database dropped while it sat in the pool (units retry their first statement instead).
+        """
+        engine = self._context.engine
+        if self._context.dialect != "postgresql":
+            return engine.raw_connection()
+        with one_deadline(engine):  # the ping and a new connection wait for the database once
+            connection = engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute("SELECT 1")
+                cursor.close()
+                connection.rollback()  # end the ping's transaction: the caller's begins afresh
+            except Exception as error:
+                if not engine.dialect.is_disconnect(error, connection, None):  # type: ignore[arg-type]
+                    raise
+                connection.invalidate()
+                connection.close()
+                connection = engine.raw_connection()
+            return connection
 
     def _compiled(self, statement: sa.ClauseElement) -> str:
         return str(statement.compile(dialect=sql.DIALECTS[self._context.dialect]()))
@@ -234,6 +280,14 @@ class Store:
     ) -> int:
         with self.unit(session) as unit:
             return unit.count(collection, where)
+
+    def has_collection(self, collection: str, *, session: str = DEFAULT_SESSION) -> bool:
+        """Whether the session has this collection: records were saved in it since it was last
+        reset (it may be empty now, its ids are still taken)."""
+        documents.check_session(session)
+        with self.transaction() as cursor:
+            cursor.execute(self._context.sql.collection_size, {"session": session, "name": collection})
+            return cursor.fetchone() is not None
 
     # -- clocks -------------------------------------------------------------------------
 
@@ -346,79 +400,19 @@ class Store:
             "collections": {name: int(size) for name, size in size_rows},
         }
 
-    def export(self, session: str | None = None) -> dict[str, Any]:
-        """The whole state (or one session's) as one JSON document, read as one snapshot."""
-        where = {"s": session}
+    def export(self, session: str | None = None, progress: Progress | None = None) -> dict[str, Any]:
+        """The whole state (or one session's) as one JSON document: see :func:`transfer.export`."""
+        return transfer.export(self, session, progress)
 
-        def of(statement: Any, table: sa.Table) -> Any:
-            return statement.where(table.c.session == sa.bindparam("s")) if session is not None else statement
-
-        counters = of(select(COUNTERS), COUNTERS).order_by(COUNTERS.c.session, COUNTERS.c.name)
-        records = of(
-            select(RECORDS.c.session, RECORDS.c.collection, RECORDS.c.id, RECORDS.c.data,
-                   RECORDS.c.created_us, RECORDS.c.updated_us),
-            RECORDS,
-        ).order_by(RECORDS.c.session, RECORDS.c.collection, RECORDS.c.id)  # fmt: skip
-        with self.transaction(snapshot=True) as cursor:
-            cursor.execute(self._compiled(counters), where)
-            counter_rows = cursor.fetchall()
-            cursor.execute(self._compiled(records), where)
-            record_rows = cursor.fetchall()
-        return {
-            "version": documents.FORMAT_VERSION,
-            "counters": [{"session": s, "name": n, "value": int(v)} for s, n, v in counter_rows],
-            "records": [
-                {
-                    "session": s,
-                    "collection": c,
-                    "id": int(i),
-                    "data": json.loads(d),
-                    "created_at": documents.isoformat(int(created)),
-                    "updated_at": documents.isoformat(int(updated)),
-                }
-                for s, c, i, d, created, updated in record_rows
-            ],
-        }
-
-    def import_(self, document: Mapping[str, Any]) -> int:
-        """Replace every counter and record by those of an :meth:`export` document.
-
-        The document is checked completely before anything is written, and the
-        replacement is one transaction: a bad document changes nothing. Returns how
-        many records were imported.
-        """
-        rows = documents.parse(document)
-        collections: dict[tuple[str, str], list[int]] = {}
-        for row in rows.records:
-            stats = collections.setdefault((row["session"], row["collection"]), [0, 0])
-            stats[0], stats[1] = max(stats[0], row["id"]), stats[1] + 1
-        with self.transaction(write=True) as cursor:
-            for table in (FIELDS, RECORDS, COLLECTIONS, COUNTERS):
-                cursor.execute(self._compiled(delete(table)))
-            self._insert_all(cursor, COUNTERS, rows.counters)
-            self._insert_all(
-                cursor,
-                COLLECTIONS,
-                [
-                    {"session": s, "name": name, "last_id": last, "size": size}
-                    for (s, name), (last, size) in collections.items()
-                ],
-            )
-            self._insert_all(cursor, RECORDS, _record_rows(rows.records))
-            self._insert_all(cursor, FIELDS, _field_rows(rows.records))
+    def import_(self, document: Mapping[str, Any], progress: Progress | None = None) -> int:
+        """Replace every counter and record by those of a document: see :func:`transfer.import_`."""
+        count = transfer.import_(self, document, progress)
         self._context.clocks.forget()
-        return len(rows.records)
+        return count
 
-    def _insert_all(self, cursor: Any, table: sa.Table, rows: Iterable[Mapping[str, Any]]) -> None:
-        statement = self._compiled(sa.insert(table).values({c.name: sa.bindparam(c.name) for c in table.c}))
-        batch: list[Mapping[str, Any]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= _IMPORT_BATCH:
-                cursor.executemany(statement, batch)
-                batch = []
-        if batch:
-            cursor.executemany(statement, batch)
+    def compiled(self, statement: sa.ClauseElement) -> str:
+        """``statement`` as SQL text for this store's database (for :mod:`pactstub.state.transfer`)."""
+        return self._compiled(statement)
 
 
 def _quietly_rollback(connection: Any) -> None:
@@ -434,29 +428,3 @@ def _read_clock(cursor: Any, statement: str, session: str) -> ClockState:
     cursor.execute(statement, {"session": session})
     row = cursor.fetchone()
     return ClockState() if row is None else ClockState(int(row[0]), None if row[1] is None else int(row[1]))
-
-
-def _record_rows(records: Sequence[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
-    for row in records:
-        yield {
-            "session": row["session"],
-            "collection": row["collection"],
-            "id": row["id"],
-            "data": row["stored"].text,
-            "created_us": row["created_us"],
-            "updated_us": row["updated_us"],
-            "stage_reads": 0,
-            "stage_since_us": row["updated_us"],
-        }
-
-
-def _field_rows(records: Sequence[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
-    for row in records:
-        for name, value in row["stored"].data.items():
-            yield {
-                "session": row["session"],
-                "collection": row["collection"],
-                "field": field_key(name),
-                "key": value_key(value),
-                "id": row["id"],
-            }

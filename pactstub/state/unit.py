@@ -18,120 +18,22 @@ equality, a count, or an ordering by field reads index entries, never the collec
 from __future__ import annotations
 
 import json
-import random
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
-
-from pactstub.errors import StoreError, StoreUnavailable
-from pactstub.state import documents, lifecycle, sql
-from pactstub.state.clock import ClockCache, ClockState
+from pactstub.errors import StoreError
+from pactstub.state import documents, lifecycle, records, sql
+from pactstub.state.clock import ClockState
+from pactstub.state.context import SharedRandom, StoreContext
 from pactstub.state.documents import DEFAULT_SESSION, MAX_ID
-from pactstub.state.engine import checkout, failure
-from pactstub.state.keys import field_key, value_key
+from pactstub.state.engine import failure, one_deadline
 from pactstub.state.lifecycle import Lifecycle
+from pactstub.state.records import Record, Row
 
 __all__ = ["Record", "StoreContext", "UnitOfWork"]
 
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One stored JSON object; ``id`` is its id in its collection."""
-
-    collection: str
-    id: int
-    data: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-    session: str = DEFAULT_SESSION
-
-
-@dataclass(slots=True)
-class _Row:
-    """A record as read, with its lifecycle bookkeeping."""
-
-    id: int
-    data: dict[str, Any]
-    created_us: int
-    updated_us: int
-    stage_reads: int
-    stage_since_us: int
-
-    @classmethod
-    def of(cls, row: Sequence[Any]) -> _Row:
-        return cls(int(row[0]), json.loads(row[1]), int(row[2]), int(row[3]), int(row[4]), int(row[5]))
-
-    def record(self, collection: str, session: str) -> Record:
-        return Record(
-            collection,
-            self.id,
-            self.data,
-            documents.from_micros(self.created_us),
-            documents.from_micros(self.updated_us),
-            session,
-        )
-
-
-@dataclass
-class StoreContext:
-    """What every unit of one store shares: the engine, its statements, locks, lifecycles, clock."""
-
-    engine: Engine
-    #: the database for log lines (no password)
-    where: str
-    #: held for the whole unit when there is one connection (an in-memory database)
-    lock: AbstractContextManager[Any]
-    #: held while a unit writes to a SQLite file (see ``Store.__init__``)
-    write_lock: AbstractContextManager[Any]
-    lifecycles: Mapping[str, Lifecycle] = field(default_factory=dict)
-    rng: random.Random = field(default_factory=random.Random)
-    clocks: ClockCache = field(default_factory=ClockCache)
-    #: the SQLite file, to refuse writing into one replaced or deleted since it was opened
-    sqlite_file: Path | None = None
-    #: that file's device and inode, as first seen
-    sqlite_identity: tuple[int, int] | None = None
-
-    def __post_init__(self) -> None:
-        self.closed = False
-        self.dialect = self.engine.dialect.name
-        self.sql = sql.statements(self.dialect)
-        self.rng_lock = threading.Lock()
-
-    def check_open(self) -> None:
-        """Refuse to work once closed (an in-memory database would silently start empty again)."""
-        if self.closed:
-            raise StoreError("the store is closed")
-
-    def check_file(self) -> None:
-        """Refuse to write when the SQLite file was deleted or replaced since the store opened it.
-
-        Writes would go to the deleted file's inode and be lost at the next restart, and
-        ids would be handed out again; better to fail loudly now.
-        """
-        path = self.sqlite_file
-        if path is None:
-            return
-        try:
-            found = path.stat()
-        except OSError:
-            raise StoreUnavailable(f"the SQLite file {path.name} was deleted while in use") from None
-        identity = (found.st_dev, found.st_ino)
-        if self.sqlite_identity is None:
-            self.sqlite_identity = identity
-        elif identity != self.sqlite_identity:
-            raise StoreUnavailable(f"the SQLite file {path.name} was replaced while in use")
-
-    def random(self) -> float:
-        with self.rng_lock:
-            return self.rng.random()
 
 
 class UnitOfWork:
@@ -151,6 +53,8 @@ class UnitOfWork:
         self._writing = False
         self._finished = False
         self._clock: ClockState | None = None
+        #: records that entered a lifecycle state, logged once the unit commits
+        self._moved: list[lifecycle.Transition] = []
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -168,24 +72,49 @@ class UnitOfWork:
         self._held.append(lock)
 
     def _run(self, action: Callable[[Any], _T], *, write: bool = False) -> _T:
-        """``action(cursor)``, in the write transaction if ``write``; driver errors become store errors."""
+        """``action(cursor)``, in the write transaction if ``write``; driver errors become store errors.
+
+        A connection found dead on the unit's first statement (the database restarted while
+        it sat in the pool) is replaced and the statement run again: nothing was done on it.
+        """
         if self._finished:
             raise StoreError("this unit of work is already committed or rolled back")
-        try:
-            if self._cursor is None:
-                self._context.check_open()
+        first = self._cursor is None
+        with one_deadline(self._context.engine):  # a database that stops answering is waited for once
+            try:
+                return self._attempt(action, write)
+            except StoreError:
+                raise
+            except Exception as error:
+                if not self._lost(error):
+                    raise failure(error, self._context.where) from error
+                if not first:
+                    raise failure(error, self._context.where) from error
+                try:
+                    return self._attempt(action, write)
+                except StoreError:
+                    raise
+                except Exception as again:
+                    self._lost(again)
+                    raise failure(again, self._context.where) from again
+
+    def _attempt(self, action: Callable[[Any], _T], write: bool) -> _T:
+        if self._cursor is None:
+            self._context.check_open()
+            if not self._held:
                 self._hold(self._context.lock)
-                self._connection = checkout(self._context.engine)
-                self._cursor = self._connection.cursor()
-            if write and not self._writing:
-                self._begin_write()
-            return action(self._cursor)
-        except StoreError:
-            raise
-        except Exception as error:
-            if self._context.engine.dialect.is_disconnect(error, self._connection, self._cursor):  # type: ignore[arg-type]
-                self._invalidate()
-            raise failure(error, self._context.where) from error
+            self._connection = self._context.engine.raw_connection()
+            self._cursor = self._connection.cursor()
+        if write and not self._writing:
+            self._begin_write()
+        return action(self._cursor)
+
+    def _lost(self, error: Exception) -> bool:
+        """Whether ``error`` means the connection is gone; if so it is discarded (not pooled)."""
+        if not self._context.engine.dialect.is_disconnect(error, self._connection, self._cursor):  # type: ignore[arg-type]
+            return False
+        self._invalidate()
+        return True
 
     def _begin_write(self) -> None:
         self._context.check_file()
@@ -195,8 +124,11 @@ class UnitOfWork:
         self._writing = True
 
     def _invalidate(self) -> None:
-        if self._connection is not None:
-            self._connection.invalidate()
+        """Discard the connection (the pool opens a new one); the unit starts afresh on its next statement."""
+        connection, self._connection, self._cursor = self._connection, None, None
+        self._writing = False
+        if connection is not None and connection.is_valid:
+            connection.invalidate()
 
     def commit(self) -> None:
         """Make every write of the unit durable and end it."""
@@ -209,6 +141,8 @@ class UnitOfWork:
             self.rollback()
             raise failure(error, self._context.where) from error
         self._end()
+        if self._moved:
+            lifecycle.announce(self.session, self._moved)
 
     def rollback(self) -> None:
         """Forget every write of the unit and end it; counter values taken are free again."""
@@ -251,7 +185,18 @@ class UnitOfWork:
         return self._run(run, write=write)
 
     def _many(self, statement: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        if rows:
+        """One statement for many rows: the index entries of a record.
+
+        psycopg2's ``executemany`` is a round trip per row; its ``execute_batch`` sends them
+        together, which is what makes a record's index entries cost one round trip.
+        """
+        if not rows:
+            return
+        if self._context.dialect == "postgresql":
+            from psycopg2.extras import execute_batch
+
+            self._run(lambda cursor: execute_batch(cursor, statement, rows, page_size=1000), write=True)
+        else:
             self._run(lambda cursor: cursor.executemany(statement, rows), write=True)
 
     # -- time -------------------------------------------------------------------------
@@ -308,7 +253,7 @@ class UnitOfWork:
         record_id = self._take_id(collection, document.get("id"))
         if "id" not in document:
             document["id"] = record_id
-        text = _text(document)
+        text = records.text(document)
         now = self.now_us()
         where = {"session": self.session, "collection": collection, "id": record_id}
 
@@ -318,8 +263,10 @@ class UnitOfWork:
 
         if self._run(insert, write=True) != 1:
             raise StoreError(f"collection {collection!r} already has a record with id {record_id}")
-        self._index(collection, record_id, _entries(document), {})
-        return _Row(record_id, document, now, now, 0, now).record(collection, self.session)
+        self._index(collection, record_id, records.entries(document), {})
+        if cycle is not None:
+            self._moved.append(lifecycle.Transition(collection, record_id, None, document.get(cycle.field)))
+        return Row(record_id, document, now, now, 0, now).record(collection, self.session)
 
     def _take_id(self, collection: str, given: Any) -> int:
         """The record's id: the one its ``id`` field gives, else the collection's next."""
@@ -355,25 +302,36 @@ class UnitOfWork:
         """Merge ``changes`` into the record (or, ``replace``, make them its data); ``None`` if absent.
 
         In a collection with a lifecycle, changing the state field moves the record into
-        that state (its ``set`` fields applied, its reads and time started again).
+        that state (its ``set`` fields applied, its reads and time started again). The
+        ``id`` field that names the record cannot change (:class:`StoreError`).
         """
         changed = documents.stored(changes, "changes").data
         found = self._get_row(collection, record_id, lock=True)
         if found is None:
             return None
         before = found.data
+        if before.get("id") == record_id and changed.get("id", record_id) != record_id:
+            raise StoreError(
+                f"record {record_id} of collection {collection!r} keeps its id; "
+                f"the changes cannot make it {changed['id']!r}"
+            )
         data = dict(changed) if replace else {**before, **changed}
         cycle = self._context.lifecycles.get(collection)
         reads, since = found.stage_reads, found.stage_since_us
         if cycle is not None and lifecycle.updated(cycle, before, data, changed):
             reads, since = 0, self.now_us()
+            self._moved.append(
+                lifecycle.Transition(collection, record_id, before.get(cycle.field), data[cycle.field])
+            )
         found.data = data
         self._write(collection, found, before, reads, since)
         return found.record(collection, self.session)
 
-    def _write(self, collection: str, row: _Row, before: Mapping[str, Any], reads: int, since: int) -> None:
+    def _write(self, collection: str, row: Row, before: Mapping[str, Any], reads: int, since: int) -> None:
+        """Store the row's data and lifecycle bookkeeping; ``updated_at`` moves only if the data changed
+        (a read that a lifecycle merely counts is no update)."""
         text = documents.stored(row.data).text
-        now = self.now_us()
+        now = self.now_us() if row.data != before else row.updated_us
         parameters = {
             "session": self.session,
             "collection": collection,
@@ -384,7 +342,7 @@ class UnitOfWork:
             "stage_since_us": since,
         }
         self._run(lambda cursor: cursor.execute(self._context.sql.update_record, parameters), write=True)
-        self._index(collection, row.id, _entries(row.data), _entries(before))
+        self._index(collection, row.id, records.entries(row.data), records.entries(before))
         row.updated_us, row.stage_reads, row.stage_since_us = now, reads, since
 
     def delete(self, collection: str, record_id: int) -> bool:
@@ -393,7 +351,7 @@ class UnitOfWork:
         row = self._one(self._context.sql.delete_record, where, write=True)
         if row is None:
             return False
-        self._index(collection, record_id, {}, _entries(json.loads(row[0])))
+        self._index(collection, record_id, {}, records.entries(json.loads(row[0])))
         self._run(
             lambda cursor: cursor.execute(
                 self._context.sql.shrink_collection,
@@ -405,7 +363,7 @@ class UnitOfWork:
 
     # -- records: reads -----------------------------------------------------------------
 
-    def _get_row(self, collection: str, record_id: int, *, lock: bool = False) -> _Row | None:
+    def _get_row(self, collection: str, record_id: int, *, lock: bool = False) -> Row | None:
         if not isinstance(record_id, int) or isinstance(record_id, bool):
             raise StoreError(f"a record id is an integer, not {record_id!r}")
         if not 1 <= record_id <= MAX_ID:
@@ -416,7 +374,7 @@ class UnitOfWork:
         row = self._one(
             statement, {"session": self.session, "collection": collection, "id": record_id}, write=lock
         )
-        return None if row is None else _Row.of(row)
+        return None if row is None else Row.of(row)
 
     def get(self, collection: str, record_id: int, *, advance: bool = False) -> Record | None:
         """One record by id; ``advance`` counts the read for its lifecycle (templates do)."""
@@ -440,29 +398,53 @@ class UnitOfWork:
 
         JSON equality, the same on SQLite and PostgreSQL: ``1`` is not ``"1"`` nor
         ``true``, ``1`` is ``1.0``, objects and arrays compare whole; a field missing from
-        a record never matches, not even ``None``. ``order_by`` is ``"id"`` or a field
-        name, ``-`` in front for descending; records without that field come last, by id.
+        a record never matches, not even ``None``. ``order_by`` is a field name, or
+        ``"id"``, ``"created_at"``, ``"updated_at"`` for the record's own (those names
+        are never a field of the data here), ``-`` in front for descending; records
+        without the field come last, by id. The record's times are not indexed: ordering
+        by them sorts the matching records.
         """
-        keys = _where(where)
-        order = _order(order_by)
-        window = _window(limit, offset)
+        keys = records.where_terms(where)
+        order = records.order(order_by)
+        window = records.window(limit, offset)
         cycle = self._context.lifecycles.get(collection) if advance else None
         parameters: dict[str, Any] = {"session": self.session, "collection": collection}
         for index, (name, key) in enumerate(keys):
             parameters[f"f{index}"], parameters[f"k{index}"] = name, key
         lock = cycle is not None
         dialect = self._context.dialect
-        if order is None or order[0] == "\x00id":
+        if order is None or order[0] in sql.COLUMN_ORDER:
             statement = sql.find_sql(dialect, len(keys), order, window is not None, False, lock)
-            rows = self._all(statement, {**parameters, **(window or {})}, write=lock)
+            found = [
+                Row.of(row) for row in self._all(statement, {**parameters, **(window or {})}, write=lock)
+            ]
+        elif keys:
+            found = self._sorted(parameters, len(keys), order, window, lock)
         else:
-            rows = self._find_by_field(parameters, len(keys), order, window, lock)
-        return self._advance(collection, cycle, [_Row.of(row) for row in rows])
+            found = [Row.of(row) for row in self._find_by_field(parameters, order, window, lock)]
+        return self._advance(collection, cycle, found)
+
+    def _sorted(
+        self,
+        parameters: dict[str, Any],
+        fields: int,
+        order: tuple[str, bool],
+        window: dict[str, int] | None,
+        lock: bool,
+    ) -> list[Row]:
+        """Filtered and ordered by a field: the matches (found through the filters' index entries)
+        sorted here by that field's index key, those without the field last, by id.
+
+        In SQL, either the filters or the order field's entries drive the query; driven by
+        the order field, it would walk every record having that field to find a few matches.
+        """
+        statement = sql.find_sql(self._context.dialect, fields, None, False, False, lock)
+        rows = [Row.of(row) for row in self._all(statement, parameters, write=lock)]
+        return records.sorted_by(rows, order, window)
 
     def _find_by_field(
         self,
         parameters: dict[str, Any],
-        fields: int,
         order: tuple[str, bool],
         window: dict[str, int] | None,
         lock: bool,
@@ -470,7 +452,7 @@ class UnitOfWork:
         """Ordered by a field: the records that have it in index order, then the rest by id."""
         dialect = self._context.dialect
         parameters = {**parameters, "order_field": order[0]}
-        having = sql.find_sql(dialect, fields, order, window is not None, False, lock)
+        having = sql.find_sql(dialect, 0, order, window is not None, False, lock)
         rows = self._all(having, {**parameters, **(window or {})}, write=lock)
         if window is not None and len(rows) >= window["limit"]:
             return rows
@@ -478,16 +460,16 @@ class UnitOfWork:
         if window is not None:
             skip = 0
             if not rows and window["offset"]:
-                counted = sql.find_sql(dialect, fields, order, False, True, False)
+                counted = sql.find_sql(dialect, 0, order, False, True, False)
                 with_field = int(self._one(counted, parameters)[0])
                 skip = max(0, window["offset"] - with_field)
             rest_window = {"limit": window["limit"] - len(rows), "offset": skip}
-        missing = sql.missing_field_sql(dialect, fields, order[1], rest_window is not None, lock)
+        missing = sql.missing_field_sql(dialect, order[1], rest_window is not None, lock)
         return rows + self._all(missing, {**parameters, **(rest_window or {})}, write=lock)
 
     def count(self, collection: str, where: Mapping[str, Any] | None = None) -> int:
         """How many records of the collection have the fields of ``where``."""
-        keys = _where(where)
+        keys = records.where_terms(where)
         if not keys:
             row = self._one(self._context.sql.collection_size, {"session": self.session, "name": collection})
             return 0 if row is None else int(row[0])
@@ -497,7 +479,7 @@ class UnitOfWork:
         statement = sql.find_sql(self._context.dialect, len(keys), None, False, True, False)
         return int(self._one(statement, parameters)[0])
 
-    def _advance(self, collection: str, cycle: Lifecycle | None, rows: list[_Row]) -> list[Record]:
+    def _advance(self, collection: str, cycle: Lifecycle | None, rows: list[Row]) -> list[Record]:
         """The records as a reader sees them; with a lifecycle, each read counts."""
         if cycle is None:
             return [row.record(collection, self.session) for row in rows]
@@ -506,11 +488,15 @@ class UnitOfWork:
         for row in rows:
             before = row.data
             progress = lifecycle.read(
-                cycle, dict(before), row.stage_reads, row.stage_since_us, now, _Random(self._context)
+                cycle, dict(before), row.stage_reads, row.stage_since_us, now, SharedRandom(self._context)
             )
             if progress.changed:
                 row.data = progress.stored
                 self._write(collection, row, before, progress.reads, progress.since_us)
+                state = cycle.field
+                moved = lifecycle.Transition(collection, row.id, before.get(state), row.data.get(state))
+                if moved.before != moved.after:
+                    self._moved.append(moved)
             records.append(
                 Record(
                     collection,
@@ -522,50 +508,3 @@ class UnitOfWork:
                 )
             )
         return records
-
-
-class _Random(random.Random):
-    """The store's shared generator, through its lock (lifecycles draw failures from it)."""
-
-    def __init__(self, context: StoreContext) -> None:
-        self._store_context = context
-
-    def random(self) -> float:
-        return self._store_context.random()
-
-
-def _text(document: Mapping[str, Any]) -> str:
-    return json.dumps(document)
-
-
-def _entries(data: Mapping[str, Any]) -> dict[str, str]:
-    """The index entries of a record: field key -> value key, one per top-level field."""
-    return {field_key(name): value_key(value) for name, value in data.items()}
-
-
-def _where(where: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-    if not where:
-        return []
-    if not isinstance(where, Mapping):
-        raise StoreError(f"the fields to find must be a mapping of field name to value, not {where!r}")
-    checked = documents.stored(where, "the fields to find").data
-    return [(field_key(name), value_key(value)) for name, value in checked.items()]
-
-
-def _order(order_by: str | None) -> tuple[str, bool] | None:
-    if order_by is None:
-        return None
-    if not isinstance(order_by, str) or order_by in ("", "-"):
-        raise StoreError(f"order_by must be a field name (with - in front for descending), not {order_by!r}")
-    descending = order_by.startswith("-")
-    name = order_by[1:] if descending else order_by
-    return ("\x00id" if name == "id" else field_key(name), descending)
-
-
-def _window(limit: int | None, offset: int) -> dict[str, int] | None:
-    for value, what in ((limit, "limit"), (offset, "offset")):
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-            raise StoreError(f"{what} must be a whole number, not {value!r}")
-    if limit is None and not offset:
-        return None
-    return {"limit": MAX_ID if limit is None else limit, "offset": offset}

@@ -123,6 +123,7 @@ def verify(
     headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
     request_timeout: float = 30.0,
     on_result: Callable[[InteractionResult], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> VerificationResult:
     """Verify a provider (or, without ``provider_base_url``, pactstub itself) against pacts.
 
@@ -130,7 +131,8 @@ def verify(
     values. ``templates`` is the templates folder of the in-process stub (only
     used without ``provider_base_url``). ``headers`` are added to every
     replayed request, replacing the pact's header of the same name.
-    ``on_result`` is called as each interaction finishes.
+    ``on_start`` is called with how many interactions will be verified, once the
+    provider is ready; ``on_result`` as each interaction finishes.
 
     Raises :class:`~pactstub.errors.PactLoadError` for bad pacts,
     :class:`~pactstub.errors.ConfigError` for bad options and
@@ -160,15 +162,15 @@ def verify(
     started = time.perf_counter()
     runs = tuple(PactRun(p.name, p.consumer, p.provider, p.source, p.skipped) for p in loaded)
     results: list[InteractionResult] = []
+    chosen = [(pact, i) for pact in loaded for i in pact.interactions if _selected(i, options)]
     with _provider(base, loaded, templates) as target:
-        for pact in loaded:
-            for interaction in pact.interactions:
-                if not _selected(interaction, options):
-                    continue
-                result = _verify_one(pact, interaction, target, options)
-                results.append(result)
-                if on_result is not None:
-                    on_result(result)
+        if on_start is not None:
+            on_start(len(chosen))
+        for pact, interaction in chosen:
+            result = _verify_one(pact, interaction, target, options)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
     return VerificationResult(
         provider_base_url, runs, tuple(results), round(time.perf_counter() - started, 6)
     )

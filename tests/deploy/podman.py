@@ -128,6 +128,9 @@ def base_image(podman: Podman) -> str:
 def wheelhouse(python: str) -> Path:
     """Wheels of pactstub's dependencies (and its build backend) for ``python`` ("3.11")."""
     wheels = CACHE / "wheels"
+    # pip takes a pactstub wheel already in the folder for the new one, with its old dependencies
+    for stale in wheels.glob("pactstub-*.whl"):
+        stale.unlink()
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-cache-dir", "--quiet"]
     with tempfile.TemporaryDirectory(dir=CACHE) as work:
         _run([*pip, "wheel", "--no-deps", "--wheel-dir", work, str(ROOT)])

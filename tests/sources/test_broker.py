@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from pactstub.cli import main
-from tests.conftest import pact_document
+from tests.conftest import interactions_in, pact_document
 from tests.sources.broker import FakeBroker
 
 #: so the machine's own Pact settings cannot leak into a test
@@ -204,7 +204,7 @@ class TestFailures:
         self, cli: CliRunner, broker: FakeBroker, epx_pact: Path
     ) -> None:
         result = listing(cli, "-f", str(epx_pact), env={"PACT_BROKER_BASE_URL": broker.url})
-        assert len(served(result)) == 8
+        assert len(served(result)) == interactions_in(epx_pact)
         assert broker.requests == []
 
 

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from pactstub.sources import Credentials
 from pactstub.sources.http import HttpClient
+from tests.conftest import interactions_in
 from tests.sources.broker import FakeBroker, running
 from tests.sources.test_broker import listing, pact, served
 
@@ -19,7 +20,7 @@ def test_a_pact_url_named_like_a_file_takes_the_file_stem(
     broker.files["epx-epistemix.json"] = epx_pact.read_text(encoding="utf-8")
     result = listing(cli, "-u", f"{broker.url}/files/epx-epistemix.json")
     rows = served(result)
-    assert len(rows) == 8
+    assert len(rows) == interactions_in(epx_pact)
     assert {name for name, _ in rows} == {"epx-epistemix"}
 
 

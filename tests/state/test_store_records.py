@@ -115,6 +115,35 @@ def test_order_limit_and_offset(store: Store) -> None:
     assert [r.id for r in store.find("c", limit=2, offset=1)] == [2, 3]
 
 
+def test_order_by_the_records_own_times(store: Store) -> None:
+    store.move_clock(freeze=True)
+    for record_id in (5, 2, 9):  # saved in this order, a second apart, not in id order
+        store.save("c", {"id": record_id, "kind": "tool"})
+        store.move_clock(advance=1)
+    store.update("c", 5, {"oiled": True})
+
+    def ids(order_by: str, limit: int | None = None, offset: int = 0) -> list[int]:
+        found = store.find("c", {"kind": "tool"}, order_by=order_by, limit=limit, offset=offset)
+        return [r.id for r in found]
+
+    assert ids("created_at") == [5, 2, 9]
+    assert ids("-created_at") == [9, 2, 5]
+    assert ids("updated_at") == [2, 9, 5]
+    assert ids("-updated_at", limit=2, offset=1) == [9, 2]
+
+
+def test_filtered_records_are_ordered_by_a_field_too(store: Store) -> None:
+    for n, (kind, rank) in enumerate([("a", 3), ("b", 1), ("a", None), ("a", 1), ("a", "x"), ("b", 0)]):
+        data: dict[str, Any] = {"n": n, "kind": kind}
+        if rank is not None:
+            data["rank"] = rank
+        store.save("c", data)
+    by_rank = store.find("c", {"kind": "a"}, order_by="rank")
+    assert [r.data["n"] for r in by_rank] == [3, 0, 4, 2]  # numbers, then strings, missing last
+    assert [r.data["n"] for r in store.find("c", {"kind": "a"}, order_by="-rank")] == [4, 0, 3, 2]
+    assert [r.data["n"] for r in store.find("c", {"kind": "a"}, order_by="rank", limit=2, offset=1)] == [0, 4]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -463,3 +492,13 @@ def test_import_is_one_transaction(database_url: str) -> None:
         with pytest.raises(StoreError, match=r"^database "):
             store.import_(document)
         assert store.export() == before
+
+
+def test_a_collection_is_known_from_its_first_save_to_its_reset(store: Store) -> None:
+    assert not store.has_collection("c")
+    record = store.save("c", {})
+    store.delete("c", record.id)
+    assert store.has_collection("c")
+    assert not store.has_collection("c", session="other")
+    store.reset("c")
+    assert not store.has_collection("c")
