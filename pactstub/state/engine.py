@@ -26,8 +26,8 @@ from __future__ import annotations
 import os
 import time
 import weakref
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -188,21 +188,22 @@ def create_engine(settings: DatabaseSettings) -> Engine:
     return engine
 
 
-@contextmanager
-def one_deadline(engine: Engine) -> Iterator[None]:
+def one_deadline(engine: Engine) -> AbstractContextManager[None]:
     """On PostgreSQL, the round trips inside end by the first one's deadline.
 
     Taking a connection may mean a ping, then connecting anew when the ping fails; a
     statement on a connection found dead is run again on a new one. Each is a wait; to the
     request waiting on them, a database that stopped answering is one wait, not several.
+    SQLite has no such waits: it gets a context that does nothing, at no cost.
     """
     if engine.dialect.name != "postgresql":
-        yield
-        return
+        return _NO_DEADLINE
     from pactstub.state import pgwait
 
-    with pgwait.shared_deadline():
-        yield
+    return pgwait.shared_deadline()
+
+
+_NO_DEADLINE: AbstractContextManager[None] = nullcontext()
 
 
 def _postgres_sessions(engine: Engine, timeout: float) -> None:
