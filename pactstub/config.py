@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from pactstub.errors import ConfigError
+from pactstub.state.engine import DatabaseSettings
+
+_POOL = DatabaseSettings()
 
 DEFAULT_STATE_HEADER = "X-Pact-Provider-State"
 DEFAULT_SESSION_HEADER = "X-Pactstub-Session"
@@ -36,11 +39,11 @@ class Settings:
     templates: Path | None = None
     #: SQLAlchemy URL of the counter and record store; ``sqlite://`` is in memory
     database_url: str = "sqlite://"
-    pool_size: int = 10
-    max_overflow: int = 20
-    pool_timeout: float = 30.0
+    pool_size: int = _POOL.pool_size
+    max_overflow: int = _POOL.max_overflow
+    pool_timeout: float = _POOL.pool_timeout
     #: seconds connecting to PostgreSQL, or one statement, may take before the store counts as unavailable
-    database_timeout: float = 5.0
+    database_timeout: float = _POOL.timeout
     #: allowed CORS origins; ``("*",)`` allows any
     cors_origins: tuple[str, ...] = ("*",)
     #: only interactions with a provider state matching this regex are served
@@ -90,11 +93,11 @@ class Settings:
             try:
                 re.compile(self.provider_state)
             except re.error as error:
-                raise ConfigError(f"--provider-state: invalid regular expression: {error}") from error
+                raise ConfigError(f"provider_state: invalid regular expression: {error}") from error
         if self.empty_provider_state and self.provider_state is None:
-            raise ConfigError("--empty-provider-state needs --provider-state REGEX")
+            raise ConfigError("empty_provider_state needs provider_state (a regular expression)")
         if not 100 <= self.no_match_status <= 599:
-            raise ConfigError(f"--no-match-status: {self.no_match_status} is not an HTTP status")
+            raise ConfigError(f"no_match_status: {self.no_match_status} is not an HTTP status")
         for name in (
             "max_body_size",
             "journal_size",

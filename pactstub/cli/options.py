@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
+from pactstub.config import DEFAULT_STATE_HEADER
 from pactstub.errors import PactstubError
 from pactstub.logs import LOG_FORMATS, LogFormat, formatter
 
@@ -41,7 +42,7 @@ def matching_options(function: F) -> F:
         click.option(
             "--provider-state-header",
             "--provider-state-header-name",
-            default="X-Pact-Provider-State",
+            default=DEFAULT_STATE_HEADER,
             show_default=True,
             envvar="PACTSTUB_PROVIDER_STATE_HEADER",
             help="Request header that picks interactions by provider state.",

@@ -31,8 +31,9 @@ from pactstub.logs import LogFormat
 from pactstub.metrics import MULTIPROCESS_ENV
 from pactstub.reload import Reloader, WatchedSources
 from pactstub.sources import LoadedPact, SourceSpec
+from pactstub.state.engine import DatabaseSettings
 
-DEFAULT_DATABASE = "sqlite:///pactstub.sqlite3"
+_DEFAULTS = Settings()
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -121,7 +122,7 @@ def server_options(function: F) -> F:
 )
 @click.option(
     "--cors-origins",
-    default="*",
+    default=",".join(_DEFAULTS.cors_origins),
     show_default=True,
     envvar=["PACTSTUB_CORS_ORIGINS", "CORS_ORIGINS"],
     help="Comma-separated allowed origins.",
@@ -129,22 +130,39 @@ def server_options(function: F) -> F:
 @matching_options
 @click.option(
     "--database-url",
-    default=DEFAULT_DATABASE,
+    default=DatabaseSettings().url,
     show_default=True,
     envvar=["PACTSTUB_DATABASE_URL", "DATABASE_URL"],
     help="Counter and record store (SQLite file, sqlite:// in memory, or PostgreSQL).",
 )
-@click.option("--pool-size", type=int, default=10, envvar=["PACTSTUB_POOL_SIZE", "DATABASE_POOL_SIZE"])
 @click.option(
-    "--max-overflow", type=int, default=20, envvar=["PACTSTUB_MAX_OVERFLOW", "DATABASE_MAX_OVERFLOW"]
+    "--pool-size",
+    type=int,
+    default=_DEFAULTS.pool_size,
+    show_default=True,
+    envvar=["PACTSTUB_POOL_SIZE", "DATABASE_POOL_SIZE"],
+    help="PostgreSQL connections each worker keeps open.",
 )
 @click.option(
-    "--pool-timeout", type=float, default=30.0, envvar=["PACTSTUB_POOL_TIMEOUT", "DATABASE_POOL_TIMEOUT"]
+    "--max-overflow",
+    type=int,
+    default=_DEFAULTS.max_overflow,
+    show_default=True,
+    help="PostgreSQL connections a worker may open beyond --pool-size under load.",
+    envvar=["PACTSTUB_MAX_OVERFLOW", "DATABASE_MAX_OVERFLOW"],
+)
+@click.option(
+    "--pool-timeout",
+    type=float,
+    default=_DEFAULTS.pool_timeout,
+    show_default=True,
+    help="Seconds a request waits for a free connection before 503.",
+    envvar=["PACTSTUB_POOL_TIMEOUT", "DATABASE_POOL_TIMEOUT"],
 )
 @click.option(
     "--database-timeout",
     type=click.FloatRange(min=0, min_open=True),
-    default=Settings().database_timeout,
+    default=_DEFAULTS.database_timeout,
     show_default=True,
     envvar="PACTSTUB_DATABASE_TIMEOUT",
     help="Seconds PostgreSQL may take to connect or to answer a statement; then 503 with Retry-After.",
@@ -152,7 +170,7 @@ def server_options(function: F) -> F:
 @click.option(
     "--no-match-status",
     type=int,
-    default=400,
+    default=_DEFAULTS.no_match_status,
     show_default=True,
     envvar="PACTSTUB_NO_MATCH_STATUS",
     help="Status when a path and method exist but no interaction matches.",
@@ -160,7 +178,7 @@ def server_options(function: F) -> F:
 @click.option(
     "--max-body-size",
     type=int,
-    default=10 * 1024 * 1024,
+    default=_DEFAULTS.max_body_size,
     show_default=True,
     envvar="PACTSTUB_MAX_BODY_SIZE",
     help="Largest request body in bytes (413 above).",
@@ -168,7 +186,7 @@ def server_options(function: F) -> F:
 @click.option(
     "--render-timeout",
     type=click.FloatRange(min=0, min_open=True),
-    default=Settings().render_timeout,
+    default=_DEFAULTS.render_timeout,
     show_default=True,
     envvar="PACTSTUB_RENDER_TIMEOUT",
     help="Seconds a template render may run; then it is stopped and answered 500 naming the template.",
@@ -176,7 +194,7 @@ def server_options(function: F) -> F:
 @click.option(
     "--render-max-bytes",
     type=click.IntRange(min=1),
-    default=Settings().render_max_bytes,
+    default=_DEFAULTS.render_max_bytes,
     show_default=True,
     envvar="PACTSTUB_RENDER_MAX_BYTES",
     help="Bytes a template render may write (and the largest value one step of it may build).",

@@ -51,7 +51,7 @@ def test_short_flags_and_empty_provider_state_work_as_in_pact_stub(
 def test_empty_provider_state_needs_a_provider_state(write_pact: Any) -> None:
     result = serve_until_exit("-f", str(write_pact(states_pact())), "--empty-provider-state")
     assert result.returncode == 2
-    assert "--empty-provider-state needs --provider-state" in result.stderr
+    assert "empty_provider_state needs provider_state" in result.stderr
 
 
 def states_pact() -> dict[str, Any]:
@@ -90,5 +90,5 @@ def test_which_interactions_a_provider_state_filter_serves(options: dict[str, An
 
 
 def test_empty_provider_state_alone_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="needs --provider-state"):
+    with pytest.raises(ConfigError, match="empty_provider_state needs provider_state"):
         create_app([states_pact()], empty_provider_state=True)
