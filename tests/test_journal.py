@@ -65,3 +65,17 @@ def test_the_journal_is_bounded_in_bytes_keeping_the_newest() -> None:
     assert size <= 20_000
     assert 1 < total < 40
     assert [entry.request.body[11:13] for entry in entries] == [f"{i:02}" for i in range(40 - total, 40)]
+
+
+def test_sequence_numbers_never_go_back_after_the_journal_is_cleared(tmp_path: Any) -> None:
+    """A client polling ``?after=N`` keeps seeing new requests after someone clears the journal."""
+    app = create_app([EPX_PACT], database_url=f"sqlite:///{tmp_path}/store.sqlite3")
+    client = Client(app)
+    for _ in range(3):
+        client.post("/jobs/register", data=json.dumps({"tags": []}), headers=EPX_HEADERS)
+    last = client.get("/_pactstub/requests").json[-1]["sequence"]
+    assert client.delete("/_pactstub/requests").status_code == 204
+    client.post("/jobs/register", data=json.dumps({"tags": []}), headers=EPX_HEADERS)
+    newer = client.get(f"/_pactstub/requests?after={last}").json
+    app.close()
+    assert [entry["sequence"] > last for entry in newer] == [True]

@@ -118,6 +118,8 @@ def _create_new_tables() -> None:
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("entry", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pactstub_journal")),
+        # sequence numbers never go back, even after the journal is cleared (clients poll ?after=N)
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_pactstub_journal_session"), "pactstub_journal", ["session"], unique=False)
 

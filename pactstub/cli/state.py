@@ -184,7 +184,9 @@ def _field(text: str) -> tuple[str, Any]:
     if not equals or not name:
         raise click.BadParameter(f"{text!r} is not FIELD=VALUE", param_hint="FIELD=VALUE")
     try:
-        return name, json.loads(value)
+        return name, jsontext.loads(value)
+    except JsonLimitError as error:
+        raise click.BadParameter(f"{name}: {error}", param_hint="FIELD=VALUE") from None
     except ValueError:
         return name, value
 
@@ -206,7 +208,7 @@ def patch(
     does: the lifecycles are read from the templates folder.
     """
     try:
-        document = json.loads(changes)
+        document = jsontext.loads(changes)
     except ValueError as error:
         raise click.BadParameter(f"not JSON: {error}", param_hint="JSON") from None
     if not isinstance(document, dict):

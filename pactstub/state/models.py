@@ -155,6 +155,8 @@ class JournalRow(Base):
     """
 
     __tablename__ = "pactstub_journal"
+    #: sequence numbers never go back, even after the journal is cleared: clients poll ``?after=N``
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True

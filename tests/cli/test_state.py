@@ -233,7 +233,13 @@ def test_patch_moves_a_record_along_the_lifecycle_of_the_templates(tmp_path: Pat
 
 @pytest.mark.parametrize(
     ("changes", "message"),
-    [("[1]", "a JSON object, not list"), ('"x"', "a JSON object, not str"), ("{size: 4}", "not JSON")],
+    [
+        ("[1]", "a JSON object, not list"),
+        ('"x"', "a JSON object, not str"),
+        ("{size: 4}", "not JSON"),
+        ('{"size": NaN}', "not JSON: $.size: NaN is not a JSON number"),
+        ('{"a": ' + "[" * 5000 + "]" * 5000 + "}", "not JSON: $: nested deeper than 256 levels"),
+    ],
 )
 def test_patch_with_anything_but_an_object_exits_2_and_changes_nothing(
     tools: str, changes: str, message: str
@@ -243,6 +249,12 @@ def test_patch_with_anything_but_an_object_exits_2_and_changes_nothing(
     assert result.exit_code == 2
     assert f"Error: Invalid value for JSON: {message}" in result.stderr
     assert output(run("state", "export", "--database-url", tools)) == before
+
+
+def test_find_refuses_a_value_nothing_may_store(tools: str) -> None:
+    result = run("state", "find", "tools", "size=" + "[" * 5000 + "]" * 5000, "--database-url", tools)
+    assert result.exit_code == 2
+    assert "size: $: nested deeper than 256 levels" in result.stderr
 
 
 @pytest.mark.parametrize(
