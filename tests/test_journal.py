@@ -73,9 +73,9 @@ def test_sequence_numbers_never_go_back_after_the_journal_is_cleared(tmp_path: A
     client = Client(app)
     for _ in range(3):
         client.post("/jobs/register", data=json.dumps({"tags": []}), headers=EPX_HEADERS)
-    last = client.get("/_pactstub/requests").json[-1]["sequence"]
+    last = json.loads(client.get("/_pactstub/requests").data)[-1]["sequence"]
     assert client.delete("/_pactstub/requests").status_code == 204
     client.post("/jobs/register", data=json.dumps({"tags": []}), headers=EPX_HEADERS)
-    newer = client.get(f"/_pactstub/requests?after={last}").json
+    newer = json.loads(client.get(f"/_pactstub/requests?after={last}").data)
     app.close()
     assert [entry["sequence"] > last for entry in newer] == [True]
