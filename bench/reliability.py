@@ -97,15 +97,18 @@ def timed(action: Callable[[], Any]) -> tuple[Any, float]:
 
 def fuzz(generated: int, log_dir: Path) -> dict[str, Any]:
     counts = {"requests": 0, "5xx": 0, "not JSON": 0, "no answer": 0}
+    failures: list[dict[str, Any]] = []  # the requests behind the counts, to reproduce them
 
     def send(request: Hostile) -> None:
         answer = exchange(server.url, request)
         counts["requests"] += 1
-        if answer is None:
-            counts["no answer"] += 1
-            return
-        for problem in problems(*answer):
-            counts["5xx" if problem.startswith("status") else "not JSON"] += 1
+        found = ["no answer"] if answer is None else problems(*answer)
+        for problem in found:
+            kind = "5xx" if problem.startswith("status") else "not JSON"
+            counts["no answer" if problem == "no answer" else kind] += 1
+        if found:
+            answered = repr(answer)[:500]
+            failures.append({"problems": found, "request": repr(request)[:2000], "answer": answered})
 
     with serving(f"sqlite:///{log_dir / 'fuzz.sqlite3'}", log_dir) as server:
         for request in HAND_WRITTEN.values():
@@ -114,7 +117,8 @@ def fuzz(generated: int, log_dir: Path) -> dict[str, Any]:
             max_examples=generated, deadline=None, database=None, suppress_health_check=list(HealthCheck)
         )
         checks(given(requests())(send))()
-    return {"hand_written": len(HAND_WRITTEN), "generated": counts["requests"] - len(HAND_WRITTEN), **counts}
+    generated_count = counts["requests"] - len(HAND_WRITTEN)
+    return {"hand_written": len(HAND_WRITTEN), "generated": generated_count, **counts, "failures": failures}
 
 
 # ------------------------------------------------------------------ kill -9

@@ -320,12 +320,12 @@ def _records(value: object) -> list[dict[str, Any]]:
                 raise _fail(f"{where}.id", f"{record_id} appears twice in collection {item['collection']!r}")
             ids.add(record_id)
         rows.append(row)
+    last = {key: max(ids, default=0) for key, ids in taken.items()}
     for index, row in pending:
-        ids = taken[(row["session"], row["collection"])]
-        row["id"] = max(ids, default=0) + 1
+        key = (row["session"], row["collection"])
+        row["id"] = last[key] = last[key] + 1
         if row["id"] > MAX_ID:
             raise _fail(f"records[{index}].id", f"no id left below {MAX_ID}")
-        ids.add(row["id"])
     return rows
 
 
