@@ -205,6 +205,8 @@ def upgrade() -> None:
     _copy_records(bind, old_records)
     op.drop_table(old_counters)
     op.drop_table(old_records)
+    if bind.dialect.name == "postgresql":  # plan lookups with the backfilled tables' statistics
+        op.execute("ANALYZE pactstub_records, pactstub_record_fields, pactstub_collections")
 
 
 def downgrade() -> None:

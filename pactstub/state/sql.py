@@ -13,7 +13,7 @@ statements, rendered by the dialects, so no SQL is written twice by hand.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -30,6 +30,7 @@ __all__ = [
     "RECORD_COLUMNS",
     "OrderBy",
     "Statements",
+    "execute_many",
     "find_sql",
     "missing_field_sql",
     "statements",
@@ -52,6 +53,22 @@ RECORD_COLUMNS = (
     RECORDS.c.stage_reads,
     RECORDS.c.stage_since_us,
 )
+
+
+def execute_many(dialect: str, cursor: Any, statement: str, rows: Sequence[Any]) -> None:
+    """One statement for many rows, in few round trips.
+
+    psycopg2's ``executemany`` is a round trip per row; its ``execute_batch`` sends a
+    thousand at once (a record's index entries in one round trip; an import of 100,000
+    records in seconds rather than minutes).
+    """
+    if dialect == "postgresql":
+        from psycopg2.extras import execute_batch
+
+        execute_batch(cursor, statement, rows, page_size=1000)
+    else:
+        cursor.executemany(statement, rows)
+
 
 _SESSION: sa.BindParameter[Any] = bindparam("session")
 _ONE: sa.ColumnClause[Any] = literal_column("1")

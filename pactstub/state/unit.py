@@ -185,19 +185,10 @@ class UnitOfWork:
         return self._run(run, write=write)
 
     def _many(self, statement: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        """One statement for many rows: the index entries of a record.
-
-        psycopg2's ``executemany`` is a round trip per row; its ``execute_batch`` sends them
-        together, which is what makes a record's index entries cost one round trip.
-        """
-        if not rows:
-            return
-        if self._context.dialect == "postgresql":
-            from psycopg2.extras import execute_batch
-
-            self._run(lambda cursor: execute_batch(cursor, statement, rows, page_size=1000), write=True)
-        else:
-            self._run(lambda cursor: cursor.executemany(statement, rows), write=True)
+        """One statement for many rows: the index entries of a record, in one round trip."""
+        if rows:
+            dialect = self._context.dialect
+            self._run(lambda cursor: sql.execute_many(dialect, cursor, statement, rows), write=True)
 
     # -- time -------------------------------------------------------------------------
 
