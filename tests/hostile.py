@@ -59,6 +59,8 @@ HAND_WRITTEN: dict[str, Hostile] = {
     "json-nested-1000": _register(b'{"tags": ' + NESTED_1000 + b"}"),
     "json-nested-100000": _register(NESTED_100K),
     "json-nested-undeclared": _register(NESTED_1000, content_type=None),
+    # Within the limit, but the no-match template wraps it in the closest interaction's mismatches.
+    "json-nested-at-the-limit": _register(b"[" * 256 + b"]" * 256),
     "json-nan": _register(b'{"tags": NaN}'),
     "json-infinity": _register(b'{"tags": ["a", Infinity]}'),
     "json-minus-infinity": _register(b'{"tags": -Infinity}'),

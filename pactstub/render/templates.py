@@ -66,6 +66,11 @@ SUFFIX = ".json.j2"
 #: file name (without :data:`SUFFIX`) of a pact's no-match template
 NO_MATCH = "_no_match"
 DEFAULT_LIMITS = RenderLimits()
+#: Levels a template's output may nest. More than a request may (:data:`jsontext.MAX_DEPTH`):
+#: a template wraps what it echoes (the no-match template puts a whole request body five levels
+#: down, in its closest interaction's mismatches), and a request within its limit must not turn
+#: into a 500. Still far from the recursion limit of Python's JSON parser and writer.
+OUTPUT_MAX_DEPTH = 2 * jsontext.MAX_DEPTH
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _JSON_TYPE = re.compile(r"^application/(.+\+)?json\b|^text/json\b", re.IGNORECASE)
@@ -197,7 +202,7 @@ class ResponseTemplate:
             body = jsontext.encode_text(text)
         else:
             try:
-                document = jsontext.loads(text)
+                document = jsontext.loads(text, max_depth=OUTPUT_MAX_DEPTH)
             except ValueError as error:
                 raise TemplateError(str(self.path), _invalid_json(text, error)) from error
             body = jsontext.dumps_bytes(document)
