@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from tests.scratch import Shop, shop_at
+from tests.shop import Shop, shop_at
 from tests.sources.broker import FakeBroker, running
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +39,13 @@ def broker() -> Iterator[FakeBroker]:
     """A Pact Broker on a free port (open, with no pacts, until the test sets it up)."""
     with running(FakeBroker()) as fake:
         yield fake
+
+
+def epx_run_request(job: int) -> dict[str, Any]:
+    """A ``POST /runs`` body for ``job``: the Epistemix pact's own example run request."""
+    document = json.loads(EPX_PACT.read_text(encoding="utf-8"))
+    run: dict[str, Any] = document["interactions"][4]["request"]["body"]["runRequests"][0]
+    return {"runRequests": [{**run, "jobId": job}]}
 
 
 def pact_document(*interactions: dict[str, Any], version: str = "3.0.0") -> dict[str, Any]:
@@ -195,5 +202,5 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Iterator[Shop]:
-    """The shop pact (tests/scratch.py) in tmp_path, for templates the test writes."""
+    """The shop pact (tests/shop.py) in tmp_path, for templates the test writes."""
     yield from shop_at(tmp_path)

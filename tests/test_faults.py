@@ -13,7 +13,7 @@ from werkzeug.test import Client
 
 from pactstub.errors import ConfigError, ConnectionDropped
 from pactstub.faults import Fault, parse_delay, parse_option
-from tests.scratch import Shop, json_of
+from tests.shop import Shop, json_of
 
 
 def journal(client: Client) -> list[dict[str, Any]]:

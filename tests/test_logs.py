@@ -8,7 +8,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import EPX_PACT, TEMPLATES
+from tests.conftest import EPX_PACT, TEMPLATES, epx_run_request
 
 HEADERS = {
     "Offline-Token": "Bearer t",
@@ -28,12 +28,6 @@ def call(url: str, method: str = "GET", body: Any = None) -> int:
         return error.code
 
 
-def run_request(job: int) -> dict[str, Any]:
-    document = json.loads(EPX_PACT.read_text(encoding="utf-8"))
-    run: dict[str, Any] = document["interactions"][4]["request"]["body"]["runRequests"][0]
-    return {"runRequests": [{**run, "jobId": job}]}
-
-
 def lines_of(log: str) -> list[dict[str, Any]]:
     """Every line of the log as JSON (failing on the first that is not)."""
     return [json.loads(line) for line in log.splitlines() if line.strip()]
@@ -45,7 +39,7 @@ def test_requests_and_lifecycle_events_are_json_objects(serve: Any, tmp_path: Pa
         "--database-url", f"sqlite:///{tmp_path / 'store.sqlite3'}",
     )  # fmt: skip
     assert call(server.url + "/jobs/register", "POST", {"tags": ["t"]}) == 200
-    assert call(server.url + "/runs", "POST", run_request(123)) == 200
+    assert call(server.url + "/runs", "POST", epx_run_request(123)) == 200
     assert call(server.url + "/runs?id=978") == 200
     assert call(server.url + "/jobs/register", "POST", {"tags": ["t"], "surprise": 1}) == 400
     server.stop()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from tests.scratch import Shop, json_of, session
+from tests.shop import Shop, json_of, session
 
 ALICE, BOB = session("alice"), session("bob")
 

@@ -38,7 +38,17 @@ from pactstub.state.store import Store
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-__all__ = ["AdminApp", "AdminError", "Routes", "handle_admin", "json_body", "may_see", "reply", "session_of"]
+__all__ = [
+    "AdminApp",
+    "AdminError",
+    "Routes",
+    "handle_admin",
+    "json_body",
+    "may_see",
+    "reply",
+    "session_of",
+    "whole_number",
+]
 
 JSON = "application/json"
 #: Methods that only read.
@@ -94,6 +104,16 @@ def json_body(request: Request, *, required: bool = True) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise AdminError(400, f"the body must be a JSON object, not {type(document).__name__}")
     return document
+
+
+def whole_number(request: Request, name: str) -> int | None:
+    """The query parameter ``name`` as a whole number, ``None`` when absent; 400 for anything else."""
+    text = request.args.get(name)
+    if text is None:
+        return None
+    if not text.isdigit():
+        raise AdminError(400, f"{name} must be a whole number, not {text!r}")
+    return int(text)
 
 
 def session_of(app: AdminApp, request: Request, *, default: str | None = DEFAULT_SESSION) -> str | None:

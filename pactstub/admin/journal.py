@@ -6,17 +6,8 @@ from datetime import datetime
 
 from werkzeug.wrappers import Request, Response
 
-from pactstub.admin import AdminApp, AdminError, reply, session_of
+from pactstub.admin import AdminApp, AdminError, reply, session_of, whole_number
 from pactstub.journal import JournalFilter
-
-
-def _number(request: Request, name: str) -> int | None:
-    text = request.args.get(name)
-    if text is None:
-        return None
-    if not text.isdigit():
-        raise AdminError(400, f"{name} must be a whole number, not {text!r}")
-    return int(text)
 
 
 def _since(request: Request) -> int | None:
@@ -41,11 +32,11 @@ def requests(app: AdminApp, request: Request) -> Response:
     selection = JournalFilter(
         session=session_of(app, request, default=None),
         matched=None if matched is None else matched in ("true", "1"),
-        status=_number(request, "status"),
+        status=whole_number(request, "status"),
         interaction=request.args.get("interaction"),
         since_us=_since(request),
-        after_id=_number(request, "after"),
-        limit=_number(request, "limit"),
+        after_id=whole_number(request, "after"),
+        limit=whole_number(request, "limit"),
     )
     return reply([entry.to_json() for entry in app.journal.entries(selection)])
 

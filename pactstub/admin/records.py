@@ -14,7 +14,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from pactstub import jsontext
-from pactstub.admin import AdminApp, AdminError, json_body, reply, session_of
+from pactstub.admin import AdminApp, AdminError, json_body, reply, session_of, whole_number
 from pactstub.render.helpers import iso_utc
 from pactstub.state.records import Record
 
@@ -48,15 +48,6 @@ def _known(app: AdminApp, session: str, collection: str) -> None:
         raise AdminError(404, f"no collection named {collection!r} in session {session!r}")
 
 
-def _whole(request: Request, name: str) -> int | None:
-    text = request.args.get(name)
-    if text is None:
-        return None
-    if not text.isdigit():
-        raise AdminError(400, f"{name} must be a whole number, not {text!r}")
-    return int(text)
-
-
 def collections(app: AdminApp, request: Request) -> Response:
     session = _session(app, request)
     return reply({"session": session, "collections": app.store.snapshot(session)["collections"]})
@@ -71,8 +62,8 @@ def listing(app: AdminApp, request: Request, collection: str) -> Response:
         where,
         session=session,
         order_by=request.args.get("_order_by"),
-        limit=_whole(request, "_limit"),
-        offset=_whole(request, "_offset") or 0,
+        limit=whole_number(request, "_limit"),
+        offset=whole_number(request, "_offset") or 0,
     )
     return reply({"records": [shown(record) for record in found]})
 

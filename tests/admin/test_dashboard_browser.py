@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.conftest import EPX_PACT, S3_PACT, TEMPLATES
+from tests.conftest import EPX_PACT, S3_PACT, TEMPLATES, epx_run_request
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -71,12 +71,6 @@ def post(url: str, body: Any, **headers: str) -> int:
         return error.code
 
 
-def run_request(job: int) -> dict[str, Any]:
-    document = json.loads(EPX_PACT.read_text(encoding="utf-8"))
-    run: dict[str, Any] = document["interactions"][4]["request"]["body"]["runRequests"][0]
-    return {"runRequests": [{**run, "jobId": job}]}
-
-
 def stub_args(tmp_path: Path, *extra: str) -> list[str]:
     return [
         "--pact", str(EPX_PACT), "--pact", str(S3_PACT), "--templates", str(TEMPLATES), "--port", "0",
@@ -92,7 +86,7 @@ def test_requests_appear_live_and_a_miss_shows_what_differs(serve: Any, tmp_path
     assert rows.count() == 1
     assert "a job registration request" in rows.first.inner_text()
 
-    assert post(server.url + "/runs", run_request(123)) == 200
+    assert post(server.url + "/runs", epx_run_request(123)) == 200
     assert post(server.url + "/jobs/register", {"tags": "demo"}) == 400
     miss = page.locator("#journal-rows tr.miss")
     miss.wait_for()  # no reload: the page polls the journal

@@ -8,7 +8,7 @@ import pytest
 from werkzeug.test import Client
 
 from pactstub.errors import ConnectionDropped
-from tests.scratch import Shop, json_of, session
+from tests.shop import Shop, json_of, session
 
 
 def put(client: Client, body: Any, status: int = 200, headers: Any = None) -> Any:

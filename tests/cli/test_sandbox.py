@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from pactstub.cli import main
 from tests.conftest import ServeProcess
-from tests.scratch import Shop
 from tests.server.wire import address, closed_by_server, connect, request
+from tests.shop import Shop
 
 
 def call(url: str, method: str, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.scratch import Shop, json_of
+from tests.shop import Shop, json_of
 
 
 def test_path_params_by_the_names_of_the_path_rules_groups(shop: Shop) -> None:

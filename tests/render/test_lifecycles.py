@@ -16,7 +16,7 @@ from werkzeug.test import Client
 
 from pactstub.cli import main
 from pactstub.errors import TemplateError
-from tests.scratch import Shop, json_of
+from tests.shop import Shop, json_of
 
 LIFECYCLE = """\
 runs:
