@@ -42,6 +42,7 @@ from pactstub.state.engine import (
 from pactstub.state.lifecycle import Lifecycle
 from pactstub.state.models import CLOCKS, COLLECTIONS, COUNTERS, FAULTS, FIELDS, JOURNAL, RECORDS
 from pactstub.state.records import Record
+from pactstub.state.transfer import Progress
 from pactstub.state.unit import UnitOfWork
 
 __all__ = [
@@ -54,11 +55,6 @@ __all__ = [
     "UnitOfWork",
     "create_engine",
 ]
-
-#: Rows per statement when importing (bounded so huge imports do not build huge batches).
-_IMPORT_BATCH = 2000
-#: ``progress(done, total)``, told how far an export or import has got.
-Progress = Callable[[int, int], None]
 
 
 class Store:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import delete, select
@@ -19,16 +20,28 @@ from pactstub.state import documents, sql
 from pactstub.state.keys import field_key, value_key
 from pactstub.state.models import COLLECTIONS, COUNTERS, FIELDS, RECORDS
 
-if TYPE_CHECKING:
-    from pactstub.state.store import Progress, Store
+__all__ = ["Progress", "Tables", "export", "import_"]
 
-__all__ = ["export", "import_"]
+#: ``progress(done, total)``, told how far an export or import has got.
+Progress = Callable[[int, int], None]
+
+
+class Tables(Protocol):
+    """What moving the whole state needs of a store (:class:`pactstub.state.store.Store` has it)."""
+
+    @property
+    def engine(self) -> sa.Engine: ...
+
+    def transaction(self, *, write: bool = False, snapshot: bool = False) -> AbstractContextManager[Any]: ...
+
+    def compiled(self, statement: sa.ClauseElement) -> str: ...
+
 
 #: Rows per statement when importing (bounded so huge imports do not build huge batches).
 _BATCH = 2000
 
 
-def export(store: Store, session: str | None = None, progress: Progress | None = None) -> dict[str, Any]:
+def export(store: Tables, session: str | None = None, progress: Progress | None = None) -> dict[str, Any]:
     """The whole state (or one session's) as one JSON document, read as one snapshot.
 
     ``progress(records read, records in all)`` is called as the records are read.
@@ -73,7 +86,7 @@ def export(store: Store, session: str | None = None, progress: Progress | None =
     }
 
 
-def import_(store: Store, document: Mapping[str, Any], progress: Progress | None = None) -> int:
+def import_(store: Tables, document: Mapping[str, Any], progress: Progress | None = None) -> int:
     """Replace every counter and record by those of an :func:`export` document.
 
     The document is checked completely before anything is written, and the
@@ -120,7 +133,7 @@ def import_(store: Store, document: Mapping[str, Any], progress: Progress | None
 
 
 def _insert_all(
-    store: Store,
+    store: Tables,
     cursor: Any,
     table: sa.Table,
     rows: Iterable[Mapping[str, Any]],
