@@ -26,7 +26,7 @@ from pactstub.cors import Cors
 from pactstub.errors import ConnectionDropped, RequestBodyError, StoreError, StoreUnavailable
 from pactstub.faults import FaultTable, parse_option
 from pactstub.framing import error_body
-from pactstub.journal import Journal, JournalEntry, RequestRecord
+from pactstub.journal import Journal, JournalEntry, RequestRecord, masked_candidates
 from pactstub.loading import PactSource, load_with_origins
 from pactstub.logs import REQUEST_FIELD
 from pactstub.metrics import Metrics
@@ -336,7 +336,7 @@ class StubApp:
             interaction=route.interaction.description if route else None,
             pact=route.interaction.pact_name if route else None,
             problem=answer.problem,
-            closest=answer.closest,
+            closest=masked_candidates(answer.closest, received.headers, self._masked),
             detail=answer.detail,
             fault=fault,
             request=RequestRecord.of(

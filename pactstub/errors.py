@@ -8,8 +8,10 @@ into an ``AssertionError``.
 Exit codes: ``1`` is left to "the check failed" (``verify`` found mismatches);
 ``2`` means what was given cannot be used (options, pact files, templates,
 documents), so running again changes nothing until it is fixed; ``3`` means
-something pactstub needs is unavailable (the database, the provider), so
-running again later may work.
+something pactstub needs is unavailable (the database, the provider, the
+address to listen on), so running again later may work. A pact that cannot be
+fetched (:class:`SourceError`) is ``2`` even when its broker is down, as the
+Pact tools treat a contract they cannot read.
 """
 
 from __future__ import annotations
@@ -172,4 +174,9 @@ class RequestBodyError(PactstubError):
 
 
 class ListenError(PactstubError):
-    """The server could not listen on the address asked for (taken, or not this machine's)."""
+    """The server could not listen on the address asked for (taken, or not this machine's).
+
+    Exit 3, as for anything unavailable: a taken port is usually free again later.
+    """
+
+    exit_code = EXIT_UNAVAILABLE

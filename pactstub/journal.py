@@ -25,7 +25,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,7 +33,7 @@ from pactstub.errors import StoreError, StoreUnavailable
 from pactstub.matching.report import Mismatch
 from pactstub.state.journal import JournalFilter, JournalRow, JournalTable
 
-__all__ = ["Candidate", "Journal", "JournalEntry", "JournalFilter", "RequestRecord"]
+__all__ = ["Candidate", "Journal", "JournalEntry", "JournalFilter", "RequestRecord", "masked_candidates"]
 
 log = logging.getLogger("pactstub")
 
@@ -75,6 +75,37 @@ class Candidate:
         )
         label = f"{document['pact']}#{document['index']} {document['interaction']!r}"
         return cls(label, document["interaction"], document["pact"], int(document["index"]), mismatches)
+
+
+def masked_candidates(
+    closest: tuple[Candidate, ...], headers: Iterable[tuple[str, str]], masked: frozenset[str]
+) -> tuple[Candidate, ...]:
+    """``closest`` with the values of masked headers hidden in their mismatches as well.
+
+    A credential that does not match its header's rule would otherwise reach the journal,
+    the log and the dashboard through the mismatch that quotes it.
+    """
+    secrets: dict[str, set[str]] = {}
+    for name, value in headers:
+        if name.lower() in masked:
+            parts = {part.strip() for part in value.split(",")}
+            secrets.setdefault(name.lower(), set()).update({value, value.strip(), *parts} - {""})
+    if not secrets:
+        return closest
+    return tuple(
+        replace(candidate, mismatches=tuple(_masked(m, secrets) for m in candidate.mismatches))
+        for candidate in closest
+    )
+
+
+def _masked(mismatch: Mismatch, secrets: Mapping[str, set[str]]) -> Mismatch:
+    hidden = secrets.get(mismatch.location.removeprefix("header ").lower())
+    if mismatch.kind != "header" or hidden is None:
+        return mismatch
+    message = mismatch.message
+    for secret in sorted(hidden, key=len, reverse=True):
+        message = message.replace(secret, MASK)
+    return replace(mismatch, actual=None if mismatch.actual is None else MASK, message=message)
 
 
 @dataclass(frozen=True, slots=True)

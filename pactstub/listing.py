@@ -2,7 +2,7 @@
 
 Both show the same stable rows, so a CI job can diff the ``--json`` output
 and a person can read the table. The shadowing report says which
-interactions can never be chosen, and why: :func:`shadowed` gives the
+interactions lose their own example request to another, and to which: :func:`shadowed` gives the
 sentences the stub logs when it starts.
 """
 
@@ -54,7 +54,7 @@ def shadowed(index: RouteIndex) -> list[str]:
     """One sentence per shadowed interaction, naming the interaction that wins its example."""
     return [
         f"{_named(route)} is shadowed by {_named(reach.shadowed_by)}: "
-        "its own example request is answered by that one, so it can never be chosen"
+        "its own example request is answered by that one"
         for route in index.routes
         if (reach := index.reach.get(route.order)) is not None and reach.shadowed_by is not None
     ]

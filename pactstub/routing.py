@@ -7,9 +7,10 @@ the dict. :meth:`RouteIndex.choose` picks, among the candidates that match a
 request, the most specific, then the first in pact order.
 
 When the index is built, each interaction's own example request is sent
-through it. An interaction that another one wins for its own example can
-never be chosen: it is *shadowed*, reported when the index is built (see
-:mod:`pactstub.listing`), not discovered by a puzzled consumer.
+through it. An interaction that another one wins for its own example is *shadowed*:
+at best it answers requests its rules allow and the winner's do not. It is
+reported when the index is built (see :mod:`pactstub.listing`), not
+discovered by a puzzled consumer.
 """
 
 from __future__ import annotations

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from werkzeug.test import Client
+from werkzeug.test import Client, EnvironBuilder, run_wsgi_app
 
 from pactstub import create_app
 from pactstub.loading import load_pacts
@@ -110,3 +111,22 @@ def test_interactions_say_what_is_loaded_from_where_and_since_when() -> None:
     ]
     assert started <= datetime.fromisoformat(shown["loaded_at"]) <= datetime.now(UTC)
     assert shown["failed_reload"] is None
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_an_admin_body_beyond_the_body_limit_is_refused_with_413(framing: str) -> None:
+    app = create_app([EPX_PACT], max_body_size=1000)
+    body = json.dumps({"status": 503, "padding": "x" * 50_000}).encode()
+    environ = EnvironBuilder(
+        "/_pactstub/faults", method="PUT", input_stream=io.BytesIO(body), content_type="application/json"
+    ).get_environ()
+    if framing == "chunked":  # as a server hands over a chunked body: no length, the stream ends
+        del environ["CONTENT_LENGTH"]
+        environ["wsgi.input_terminated"] = True
+    else:
+        environ["CONTENT_LENGTH"] = str(len(body))
+    response = run_wsgi_app(app, environ, buffered=True)
+    assert response[1].startswith("413")
+    assert "error" in json.loads(b"".join(response[0]))
+    assert Client(app).get("/_pactstub/faults").json == {"faults": []}, "nothing was set"
+    app.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from werkzeug.test import Client
 
 from pactstub import create_app
@@ -41,6 +42,28 @@ def test_the_masked_headers_can_be_chosen() -> None:
     headers = journaled_headers(masked_headers=["X-Team-Secret", "authorization"])
     assert (headers["X-Team-Secret"], headers["Authorization"]) == ("***", "***")
     assert headers["Offline-Token"] == EPX_HEADERS["Offline-Token"]
+
+
+def test_a_credential_that_does_not_match_is_masked_in_its_mismatch_and_the_log_too(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = create_app([EPX_PACT])
+    client = Client(app)
+    token = "Token s3cr3t-value, other"  # the pact wants "Bearer ..."
+    answer = client.post(
+        "/jobs/register", data=json.dumps({"tags": ["a"]}), headers={**EPX_HEADERS, "Offline-Token": token}
+    )
+    journaled = client.get("/_pactstub/requests").text
+    app.close()
+    assert answer.status_code == 400
+    assert "s3cr3t" in answer.text, "the sender is told what it sent"
+    (entry,) = json.loads(journaled)
+    (mismatch,) = entry["closest"][0]["mismatches"]
+    assert mismatch["location"] == "header Offline-Token"
+    assert mismatch["actual"] == "***"
+    assert "***" in mismatch["message"]
+    assert "s3cr3t" not in journaled
+    assert not [r for r in caplog.records if "s3cr3t" in r.getMessage()]
 
 
 def test_a_body_is_kept_up_to_the_limit_and_marked_cut() -> None:

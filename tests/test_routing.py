@@ -85,7 +85,7 @@ def test_an_interaction_another_wins_its_own_example_for_is_shadowed() -> None:
 
 
 def test_a_more_specific_interaction_shadows_a_general_one_listed_first() -> None:
-    """The general one's own example is answered by the specific one: it can never be chosen."""
+    """The general one's own example is answered by the specific one: it is shadowed."""
     general = greeting(
         "any name",
         "general",

@@ -17,6 +17,7 @@ opens a page) can load them, and the page asks for the token to fetch the rest.
 from __future__ import annotations
 
 import hmac
+import io
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
@@ -28,8 +29,9 @@ from werkzeug.wrappers import Request, Response
 from pactstub import jsontext
 from pactstub.config import Settings
 from pactstub.contract import Contract, FailedReload
-from pactstub.errors import ConfigError, JsonLimitError, StoreError, StoreUnavailable
+from pactstub.errors import ConfigError, JsonLimitError, RequestBodyError, StoreError, StoreUnavailable
 from pactstub.faults import FaultTable
+from pactstub.framing import read_body
 from pactstub.journal import Journal
 from pactstub.metrics import Metrics
 from pactstub.state.documents import DEFAULT_SESSION, check_session
@@ -187,6 +189,11 @@ def _cross_site(request: Request) -> bool:
 
 def handle_admin(app: AdminApp, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
     """Answer a request to ``/_pactstub/...``."""
+    try:  # the body limit holds here as on the pact's routes, whatever the framing
+        body = read_body(environ, app.settings.max_body_size)
+    except RequestBodyError as error:
+        return reply({"error": str(error)}, error.status)(environ, start_response)
+    environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
     request = Request(environ)
     response = _answer(app, request)
     if request.method.upper() == "HEAD":

@@ -250,7 +250,7 @@ def serve(
             )
         except ListenError as error:
             click.echo(f"pactstub: error: {error}", err=True)
-            raise SystemExit(1) from error
+            raise SystemExit(error.exit_code) from error
     app.close()
     if log_format == "json":
         logging.getLogger("pactstub").info("stopped")

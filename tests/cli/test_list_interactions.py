@@ -77,7 +77,7 @@ def test_a_shadowed_interaction_is_named_with_the_one_that_wins(
     assert table[2].split()[-3:] == ["#0", "-", "-"]
     assert table[-1] == (
         "#1 'the same greeting again' is shadowed by #0 'a greeting': "
-        "its own example request is answered by that one, so it can never be chosen"
+        "its own example request is answered by that one"
     )
 
 
