@@ -15,8 +15,10 @@ Export format, version 2::
 Version 1 (``"counters": {"jobs": 124}``, records without a session) is still read, into
 the default session. On import ``version``, ``counters``, ``records``, a record's
 ``session``, ``id``, ``created_at`` and ``updated_at`` may be left out (hand-written
-fixtures): a missing id is the next after the largest id of its collection, a missing
-time is now, a naive time is UTC.
+fixtures): a missing id is the data's own ``id`` when that is a valid record id (as a
+template's ``save`` takes it), else the next after the largest id of its collection, written
+into data without an ``id`` (as ``save`` writes it); a
+missing time is now, a naive time is UTC.
 """
 
 from __future__ import annotations
@@ -308,16 +310,19 @@ def _records(value: object) -> list[dict[str, Any]]:
             "updated_us": _time(item.get("updated_at"), f"{where}.updated_at", created),
         }
         ids = taken.setdefault((session, item["collection"]), set())
-        record_id = item.get("id")
+        record_id, id_path = item.get("id"), f"{where}.id"
+        own = document.data.get("id")
+        if record_id is None and _is_int(own) and 1 <= int(own) <= MAX_ID:  # as save() takes it
+            record_id, id_path = own, f"{where}.data.id"
         if record_id is None:
             pending.append((index, row))
         else:
             try:
                 row["id"] = check_id(record_id)
             except StoreError as error:
-                raise _fail(f"{where}.id", str(error)) from None
+                raise _fail(id_path, str(error)) from None
             if record_id in ids:
-                raise _fail(f"{where}.id", f"{record_id} appears twice in collection {item['collection']!r}")
+                raise _fail(id_path, f"{record_id} appears twice in collection {item['collection']!r}")
             ids.add(record_id)
         rows.append(row)
     last = {key: max(ids, default=0) for key, ids in taken.items()}
@@ -326,6 +331,8 @@ def _records(value: object) -> list[dict[str, Any]]:
         row["id"] = last[key] = last[key] + 1
         if row["id"] > MAX_ID:
             raise _fail(f"records[{index}].id", f"no id left below {MAX_ID}")
+        if "id" not in row["stored"].data:
+            row["stored"] = stored({**row["stored"].data, "id": row["id"]}, f"records[{index}].data")
     return rows
 
 

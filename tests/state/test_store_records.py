@@ -417,6 +417,26 @@ def test_a_version_1_document_is_imported_into_the_default_session(store: Store)
     assert [r.id for r in store.find("jobs", {"n": 3})] == [12]
 
 
+def test_a_hand_written_record_is_found_by_its_own_id_as_if_saved(store: Store) -> None:
+    store.import_(
+        {
+            "records": [
+                {"collection": "jobs", "data": {"id": 123, "n": 1}},
+                {"collection": "jobs", "data": {"n": 2}},
+            ]
+        }
+    )
+    first, second = store.get("jobs", 123), store.get("jobs", 124)
+    assert first is not None
+    assert first.data == {"id": 123, "n": 1}
+    assert second is not None
+    assert second.data == {"n": 2, "id": 124}, "the id it was given, written in"
+    assert store.save("jobs", {"n": 3}).data["id"] == 125
+    store.import_({"records": [{"collection": "jobs", "data": {"id": "seven"}}]})
+    (kept,) = store.find("jobs")
+    assert (kept.id, kept.data) == (1, {"id": "seven"}), "an id that is no record id stays data"
+
+
 BAD_DOCUMENTS: list[tuple[Any, str]] = [
     ([], r"\$: must be a JSON object"),
     ({"counters": {}, "extra": 1}, r"unknown keys \['extra'\]"),
