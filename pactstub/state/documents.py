@@ -312,7 +312,7 @@ def _records(value: object) -> list[dict[str, Any]]:
         ids = taken.setdefault((session, item["collection"]), set())
         record_id, id_path = item.get("id"), f"{where}.id"
         own = document.data.get("id")
-        if record_id is None and _is_int(own) and 1 <= int(own) <= MAX_ID:  # as save() takes it
+        if record_id is None and isinstance(own, int) and not isinstance(own, bool) and 1 <= own <= MAX_ID:
             record_id, id_path = own, f"{where}.data.id"
         if record_id is None:
             pending.append((index, row))
