@@ -168,7 +168,7 @@ def find(
     session: str,
     database_url: str,
 ) -> None:
-    """Print the records of COLLECTION whose fields equal the values given, oldest first.
+    """Print the records of COLLECTION whose fields equal the values given, in id order (or --order-by).
 
     A VALUE that reads as JSON is that JSON value (123 a number, '"123"' a string, true,
     null); anything else is a string.

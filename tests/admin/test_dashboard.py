@@ -138,7 +138,7 @@ def test_shadowed_interactions_are_noted(write_pact: Any) -> None:
     same = {"request": {"method": "GET", "path": "/x"}, "response": {"status": 200}}
     stub = Client(create_app([write_pact(pact_document(same, same))]))
     fragment = html(stub, "/_pactstub/dashboard/interactions")
-    assert "shadowed by #0 <q>interaction 0</q>: never chosen" in fragment
+    assert "shadowed by #0 <q>interaction 0</q>, which answers its own example" in fragment
 
 
 class TestWithAnAdminToken:
