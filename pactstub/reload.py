@@ -190,10 +190,11 @@ class Reloader:
                 "not reloaded after %s; still serving what was loaded at %s: %s", reason, since, message
             )
             return
-        log.info(
-            "process %d reloaded after %s: %d pacts, %d interactions",
-            os.getpid(), reason, len(contract.pacts), len(contract.index.routes),
-        )  # fmt: skip
+        pacts, interactions = (
+            _count(len(contract.pacts), "pact"),
+            _count(len(contract.index.routes), "interaction"),
+        )
+        log.info("process %d reloaded after %s: %s, %s", os.getpid(), reason, pacts, interactions)
         for sentence in shadowed(contract.index):
             log.warning("%s", sentence)
 
@@ -209,3 +210,7 @@ def _named(names: list[str]) -> str:
     shown = ", ".join(names[:NAMED])
     more = f" and {len(names) - NAMED} more" if len(names) > NAMED else ""
     return f"{shown}{more} changed"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")

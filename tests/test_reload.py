@@ -151,8 +151,12 @@ def test_a_pact_and_a_template_changed_while_requests_flow_are_served_and_the_co
     assert posting.versions() == {1, 2}
     assert interactions(server.url)["loaded_at"] > first
     log = server.log()
-    assert re.search(rf"process \d+ reloaded after {re.escape(str(template))} changed: 1 pacts, 1 inter", log)
-    assert re.search(rf"process \d+ reloaded after {re.escape(str(pact))} changed: 1 pacts, 2 inter", log)
+    assert re.search(
+        rf"process \d+ reloaded after {re.escape(str(template))} changed: 1 pact, 1 interaction\b", log
+    )
+    assert re.search(
+        rf"process \d+ reloaded after {re.escape(str(pact))} changed: 1 pact, 2 interactions", log
+    )
 
 
 def test_a_broken_pact_or_template_keeps_the_last_good_one_serving_and_the_log_says_what_is_wrong(

@@ -141,14 +141,14 @@ def server_options(function: F) -> F:
     default=_DEFAULTS.pool_size,
     show_default=True,
     envvar=["PACTSTUB_POOL_SIZE", "DATABASE_POOL_SIZE"],
-    help="PostgreSQL connections each worker keeps open.",
+    help="Database connections each worker keeps open (PostgreSQL, or a SQLite file).",
 )
 @click.option(
     "--max-overflow",
     type=int,
     default=_DEFAULTS.max_overflow,
     show_default=True,
-    help="PostgreSQL connections a worker may open beyond --pool-size under load.",
+    help="Database connections a worker may open beyond --pool-size under load.",
     envvar=["PACTSTUB_MAX_OVERFLOW", "DATABASE_MAX_OVERFLOW"],
 )
 @click.option(

@@ -1,7 +1,7 @@
 """``pactstub verify``: replay a pact's requests against a provider and check the responses.
 
 Exit status: 0 when every interaction passed, 1 when one failed, 2 for bad
-input (unreadable pact, bad option, unreachable provider).
+input (unreadable pact, bad option), 3 when the provider cannot be reached.
 """
 
 from __future__ import annotations

@@ -15,7 +15,12 @@ from pactstub.sources.origin import Fetched, Origin
 def discover(
     files: Iterable[str | PathLike[str]] = (), dirs: Iterable[str | PathLike[str]] = ()
 ) -> list[Path]:
-    """The pact files named, then the ``*.json`` files of each folder in name order."""
+    """The pact files named, then the ``*.json`` files of each folder in name order.
+
+    A file reached twice (named and in a folder given too, or through two spellings of
+    one path) is loaded once, where it first appears: twice, its interactions would all
+    be reported as shadowed by themselves.
+    """
     found = [Path(f) for f in files]
     problems: list[Problem] = []
     for folder in map(Path, dirs):
@@ -31,7 +36,14 @@ def discover(
         found.extend(folder / name for name in names)
     if problems:
         raise PactLoadError(problems)
-    return found
+    seen: set[Path] = set()
+    unique = []
+    for path in found:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(path)
+    return unique
 
 
 def read_file(path: Path) -> Fetched | Problem:
