@@ -188,7 +188,7 @@ def _content(bodies: Iterable[tuple[Interaction, Body | None, MatchingRules]]) -
         if body is None or not _has_body(body):
             continue
         media = (body.content_type or _DEFAULT_TYPES[body.kind]).split(";")[0].strip().lower()
-        schema = body_schema(body.value, rules.body.root) if body.kind == "json" else _text_body(body)
+        schema = _text_body(body) if body.kind == "binary" else body_schema(body.value, rules.body.root)
         if schema not in schemas.setdefault(media, []):
             schemas[media].append(schema)
         if body.kind != "binary":
@@ -208,9 +208,7 @@ def _content(bodies: Iterable[tuple[Interaction, Body | None, MatchingRules]]) -
 
 
 def _text_body(body: Body) -> dict[str, Any]:
-    if body.kind == "binary":
-        return {"contentMediaType": body.content_type or _DEFAULT_TYPES["binary"]}
-    return {"type": "string"}
+    return {"contentMediaType": body.content_type or _DEFAULT_TYPES["binary"]}
 
 
 def _example_name(interaction: Interaction, taken: dict[str, Any]) -> str:

@@ -11,8 +11,10 @@ This module is the model and the arithmetic, without a database: the unit of wor
 record and calls :func:`read`, :func:`saved` and :func:`updated`. The definitions come
 from the templates folder (:mod:`pactstub.render.lifecycles`).
 
-Each time a record enters a state the stub logs it (:func:`announce`, after the unit of
-work that moved it has committed), so a sandbox's log tells a run's story.
+Each time a write moves a record to another state the stub logs it (:func:`announce`, after
+the unit of work that moved it has committed), so a sandbox's log tells a run's story. A read
+that catches up with the clock through several states logs one line, from the state the record
+was stored in to the one it is in now.
 
 Reads and time differ on purpose. Time has passed whether or not anyone looked, so a
 read first catches up with the clock and then shows the state the record is in. A read

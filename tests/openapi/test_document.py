@@ -64,6 +64,11 @@ class TestTheEpistemixContract:
         assert parameters["header", "Offline-Token"]["required"] is True
         assert "pattern" in parameters["header", "Offline-Token"]["schema"]
 
+    def test_a_rule_on_a_text_body_becomes_its_pattern(self, cli: CliRunner, epx_pact: Path) -> None:
+        retry = openapi(cli, "-f", str(epx_pact))["paths"]["/runs/retry"]["post"]
+        schema = retry["requestBody"]["content"]["text/plain"]["schema"]
+        assert schema == {"type": "string", "pattern": r"^runRequestIds=\d+(&runRequestIds=\d+)*$"}
+
     def test_interactions_sharing_an_operation_each_keep_an_example(
         self, cli: CliRunner, epx_pact: Path
     ) -> None:
