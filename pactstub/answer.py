@@ -14,11 +14,12 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from pactstub import __version__
 from pactstub.contract import Contract
-from pactstub.errors import JsonLimitError, StoreUnavailable, TemplateError
+from pactstub.errors import JsonLimitError, StoreError, StoreUnavailable, TemplateError
 from pactstub.journal import Candidate
 from pactstub.listing import describe
 from pactstub.matching.http import ActualRequest, match_request, status_allowed
@@ -122,6 +123,19 @@ class Answerer:
 
     # ---------------------------------------------------------------- matched
 
+    def _session_now(self, session: str) -> datetime:
+        """Now on the session's clock, for the pact's date generators (as templates' ``now()``).
+
+        Read only when a date generator runs. A store that cannot be read gives real time:
+        a generated date is not worth a 503 for an answer that needs no state.
+        """
+        try:
+            with self._unit(session) as unit:
+                micros = unit.now_us()
+        except StoreError:
+            return datetime.now(UTC)
+        return datetime.fromtimestamp(micros / 1_000_000, UTC)
+
     def _respond(self, contract: Contract, route: Route, prepared: ActualRequest, asked: Asked) -> Answer:
         """The matched interaction's response; computed once when nothing in it varies."""
         received = prepared.request
@@ -131,7 +145,10 @@ class Answerer:
         interaction = route.interaction
         template = contract.templates.for_interaction(interaction)
         generated = GeneratorContext(
-            state_params=_state_params(interaction), base_url=asked.base_url, rng=self._rng
+            state_params=_state_params(interaction),
+            base_url=asked.base_url,
+            now=lambda: self._session_now(asked.session),
+            rng=self._rng,
         )
         if template is None:
             response = render_example(interaction.response, generated)

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
+from pactstub import create_app
+from tests.conftest import pact_document
 from tests.shop import Shop, json_of, session
 
 
@@ -105,3 +107,24 @@ def test_a_bad_change_is_a_400_and_moves_nothing(stub: Client, body: Any, messag
     assert message in json_of(response, 400)["error"]
     after = clock(stub)
     assert (after["offset_seconds"], after["frozen"]) == (before["offset_seconds"], before["frozen"])
+
+
+def test_the_pacts_date_generators_read_the_sessions_clock_too(write_pact: Any) -> None:
+    pact = write_pact(
+        pact_document(
+            {
+                "description": "today",
+                "request": {"method": "GET", "path": "/today"},
+                "response": {
+                    "status": 200,
+                    "body": {"today": "2000-01-01"},
+                    "generators": {"body": {"$.today": {"type": "Date", "format": "yyyy-MM-dd"}}},
+                },
+            }
+        )
+    )
+    client = Client(create_app([pact]))
+    clock(client, freeze=True, advance=400 * 86_400)
+    moved = datetime.fromisoformat(clock(client)["now"]).date()
+    assert json_of(client.get("/today"))["today"] == moved.isoformat()
+    assert json_of(client.get("/today", headers=session("other")))["today"] != moved.isoformat()
