@@ -3,6 +3,7 @@
 In process through ``create_app``, and over a real socket to ``pactstub serve`` on its
 default server; each with and without the Epistemix templates. A few thousand requests in
 all, in seconds: the examples are bounded and the database is in memory or a local file.
+The same requests every run unless ``PACTSTUB_FUZZ_EXPLORE=1`` (see ``tests/conftest.py``).
 """
 
 from __future__ import annotations
