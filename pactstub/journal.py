@@ -85,6 +85,8 @@ def masked_candidates(
     A credential that does not match its header's rule would otherwise reach the journal,
     the log and the dashboard through the mismatch that quotes it.
     """
+    if not closest:  # a request that matched: nothing quotes it
+        return closest
     secrets: dict[str, set[str]] = {}
     for name, value in headers:
         if name.lower() in masked:
