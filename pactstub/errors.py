@@ -104,7 +104,19 @@ class StoreUnavailable(StoreError):
     exit_code = EXIT_UNAVAILABLE
 
 
-class JsonLimitError(PactstubError, ValueError):
+class LocatedError(PactstubError):
+    """An error at one place, ``location`` (a JSON path, a URL), told as ``location: message``."""
+
+    def __init__(self, location: str, message: str) -> None:
+        self.location = location
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+class JsonLimitError(LocatedError, ValueError):
     """JSON that parses but that pactstub will not take: nested too deeply, a number that is
     not finite (``NaN``, ``Infinity``, ``1e999``), or a string with a lone surrogate.
 
@@ -112,32 +124,16 @@ class JsonLimitError(PactstubError, ValueError):
     :class:`ValueError` too, so code that refuses invalid JSON refuses this as well.
     """
 
-    def __init__(self, location: str, message: str) -> None:
-        self.location = location
-        self.message = message
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
-
 
 class ConfigError(PactstubError):
     """An option or environment setting has a value pactstub cannot use."""
 
 
-class SourceError(PactstubError):
+class SourceError(LocatedError):
     """A pact could not be fetched: a URL or broker refused, failed or was unreachable.
 
     ``location`` is the URL asked for (credentials removed); the message is one line.
     """
-
-    def __init__(self, location: str, message: str) -> None:
-        self.location = location
-        self.message = message
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
 
 
 class ProviderUnreachableError(PactstubError):
